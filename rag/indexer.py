@@ -1,0 +1,275 @@
+"""Sync the corpus folder into the index: skip unchanged, replace changed, delete removed.
+
+Crash safety: a file's new chunks are upserted before its old ones are deleted, every chunk
+records its file's hash and chunk count, and a file counts as unchanged only when the index
+holds exactly its full set of chunks. A run killed at any point therefore leaves a searchable
+index, and the next run converges to the same state as a clean run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .chunking import chunk_document
+from .config import Settings
+from .embeddings import Embedder
+from .errors import IndexBusyError, LoaderError, RagError
+from .keyword import KeywordIndex, ids_stamp
+from .loaders import SUPPORTED_EXTENSIONS, load_file
+from .schema import Chunk, DocumentInfo, FileResult, IndexReport
+from .store import Store
+
+Progress = Callable[[int, int, str], None]  # (files done, files total, current file)
+
+_EMBED_GROUP = 256  # chunks gathered across files before one embedding pass
+
+
+@dataclass
+class _SourceState:
+    ids: set[str] = field(default_factory=set)
+    hashes: set[str] = field(default_factory=set)
+    n_chunks: set[int] = field(default_factory=set)
+
+    def complete_for(self, file_hash: str) -> bool:
+        return (
+            self.hashes == {file_hash}
+            and len(self.n_chunks) == 1
+            and next(iter(self.n_chunks)) == len(self.ids)
+        )
+
+
+@dataclass
+class _Pending:
+    source: str
+    status: str
+    chunks: list[Chunk]
+    old_ids: set[str]
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def list_corpus(corpus_dir: Path) -> list[Path]:
+    """Every non-hidden file below the corpus folder, sorted."""
+    if not corpus_dir.is_dir():
+        return []
+    out = []
+    for p in corpus_dir.rglob("*"):
+        rel = p.relative_to(corpus_dir)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if p.is_file():
+            out.append(p)
+    return sorted(out)
+
+
+class Indexer:
+    """Writes the corpus into the Store and keeps the keyword index in step."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: Store) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+
+    @property
+    def keyword_dir(self) -> Path:
+        return self.settings.index_dir / "keyword"
+
+    # --- public -------------------------------------------------------------------------
+    def sync(
+        self,
+        files: Sequence[Path] | None = None,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+    ) -> IndexReport:
+        """Full sync of the corpus folder, or add/update only ``files`` (never deleting others)."""
+        with self._write_lock():
+            t0 = time.perf_counter()
+            if rebuild:
+                self.store.drop()
+            self.store.collection(create=True)
+            state = self._state()
+            results, pending = [], []
+            targets = list_corpus(self.settings.corpus_dir) if files is None else list(files)
+            indexed_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            for n, path in enumerate(targets, 1):
+                if progress:
+                    progress(n - 1, len(targets), path.name)
+                result, todo = self._prepare(path, state)
+                if result:
+                    results.append(result)
+                if todo:
+                    pending.append(todo)
+                if sum(len(p.chunks) for p in pending) >= _EMBED_GROUP:
+                    results += self._write(pending, indexed_at)
+                    pending = []
+            results += self._write(pending, indexed_at)
+            if files is None:
+                present = {self._source_of(p) for p in targets}
+                gone = sorted(set(state) - present)
+                results += self._delete_sources(gone, state)
+            if progress:
+                progress(len(targets), len(targets), "")
+            self._refresh_keyword(force=rebuild or any(r.status != "unchanged" for r in results))
+            return IndexReport(tuple(results), time.perf_counter() - t0, self.store.count())
+
+    def remove(self, sources: Iterable[str]) -> IndexReport:
+        """Delete the chunks of these corpus-relative sources."""
+        with self._write_lock():
+            t0 = time.perf_counter()
+            state = self._state()
+            results = self._delete_sources([s for s in sources if s in state], state)
+            self._refresh_keyword(force=True)
+            return IndexReport(tuple(results), time.perf_counter() - t0, self.store.count())
+
+    def documents(self) -> list[DocumentInfo]:
+        """One row per indexed document."""
+        rows: dict[str, dict[str, object]] = {}
+        for c in self.store.scan():
+            m = c.metadata
+            row = rows.setdefault(
+                m["source"], {"title": m["title"], "pages": set(), "chunks": 0, "at": ""}
+            )
+            row["chunks"] = int(row["chunks"]) + 1  # type: ignore[call-overload]
+            if m.get("page"):
+                row["pages"].add(m["page"])  # type: ignore[attr-defined]
+            row["at"] = max(str(row["at"]), str(m.get("indexed_at", "")))
+        return [
+            DocumentInfo(src, str(r["title"]), len(r["pages"]), int(r["chunks"]), str(r["at"]))  # type: ignore[arg-type,call-overload]
+            for src, r in sorted(rows.items())
+        ]
+
+    def keyword_index(self) -> KeywordIndex:
+        """The saved keyword index if it matches the store; else rebuilt from the store."""
+        saved = KeywordIndex.load(self.keyword_dir)
+        ids = [c.id for c in self.store.scan()]
+        if saved is not None and saved.stamp == ids_stamp(ids):
+            return saved
+        return self._build_keyword()
+
+    # --- steps --------------------------------------------------------------------------
+    def _write_lock(self):  # type: ignore[no-untyped-def]
+        from filelock import FileLock, Timeout
+
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.settings.index_dir / ".write.lock"), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout as exc:
+            raise IndexBusyError(
+                f"The index at {self.settings.index_dir} is busy: another `rag index` (or the web "
+                "app's re-index) is writing to it. Wait for it to finish and try again."
+            ) from exc
+
+        class _Release:
+            def __enter__(self) -> None:
+                return None
+
+            def __exit__(self, *exc: object) -> None:
+                lock.release()
+
+        return _Release()
+
+    def _state(self) -> dict[str, _SourceState]:
+        state: dict[str, _SourceState] = defaultdict(_SourceState)
+        for c in self.store.scan():
+            s = state[c.metadata["source"]]
+            s.ids.add(c.id)
+            s.hashes.add(c.metadata.get("file_hash", ""))
+            s.n_chunks.add(int(c.metadata.get("n_chunks", -1)))
+        return dict(state)
+
+    def _source_of(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.settings.corpus_dir).as_posix()
+        except ValueError:
+            return path.name
+
+    def _prepare(self, path: Path, state: dict[str, _SourceState]) -> tuple[FileResult | None, _Pending | None]:
+        source = self._source_of(path)
+        old = state.get(source, _SourceState())
+        try:
+            if not path.resolve().is_relative_to(self.settings.corpus_dir):
+                raise LoaderError(
+                    f"{path}: not inside the corpus folder {self.settings.corpus_dir}; "
+                    "copy it there first (the index mirrors that folder)."
+                )
+            if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+                raise LoaderError(
+                    f"{source}: unsupported file type {path.suffix or '(none)'!r}; supported: "
+                    f"{', '.join(sorted(SUPPORTED_EXTENSIONS))}."
+                )
+            if old.ids and path.is_file() and old.complete_for(file_sha256(path)):
+                return FileResult(source, "unchanged", len(old.ids)), None
+            doc = load_file(path, self.settings.corpus_dir, int(self.settings.max_file_mb * 2**20))
+            chunks = chunk_document(
+                doc,
+                self.token_spans,
+                self.settings.chunk_tokens,
+                self.settings.chunk_overlap_tokens,
+            )
+            if not chunks:
+                raise LoaderError(f"{source}: no text to index after extraction.")
+        except LoaderError as exc:
+            return FileResult(source, "failed", len(old.ids), _kept(str(exc), old)), None
+        except (OSError, ValueError, UnicodeError) as exc:
+            reason = f"{source}: could not be read ({type(exc).__name__}: {exc})."
+            return FileResult(source, "failed", len(old.ids), _kept(reason, old)), None
+        status = "updated" if old.ids else "added"
+        return None, _Pending(source, status, chunks, old.ids)
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        enc = self.embedder.tokenizer.encode(text, add_special_tokens=False)
+        return list(enc.offsets)
+
+    def _write(self, pending: list[_Pending], indexed_at: str) -> list[FileResult]:
+        if not pending:
+            return []
+        chunks = [c for p in pending for c in p.chunks]
+        existing = {c.id for c in self.store.get([c.id for c in chunks])}
+        fresh = [c for c in chunks if c.id not in existing]  # a killed run's leftovers are reused
+        if fresh:
+            self.store.upsert(fresh, self.embedder.encode([c.text for c in fresh]), indexed_at)
+        results = []
+        for p in pending:
+            new_ids = {c.id for c in p.chunks}
+            self.store.delete(sorted(p.old_ids - new_ids))
+            results.append(FileResult(p.source, p.status, len(p.chunks)))
+        return results
+
+    def _delete_sources(self, sources: list[str], state: dict[str, _SourceState]) -> list[FileResult]:
+        out = []
+        for src in sources:
+            self.store.delete(sorted(state[src].ids))
+            out.append(FileResult(src, "deleted", len(state[src].ids)))
+        return out
+
+    def _build_keyword(self) -> KeywordIndex:
+        ids, texts = [], []
+        for c in self.store.scan(with_text=True):
+            ids.append(c.id)
+            texts.append(f"{c.metadata.get('title', '')}\n{c.text}")
+        return KeywordIndex.build(ids, texts)
+
+    def _refresh_keyword(self, force: bool) -> None:
+        saved = None if force else KeywordIndex.load(self.keyword_dir)
+        if saved is not None and saved.stamp == ids_stamp([c.id for c in self.store.scan()]):
+            return
+        self._build_keyword().save(self.keyword_dir)
+
+
+def _kept(reason: str, old: _SourceState) -> str:
+    if old.ids:
+        return f"{reason} The previously indexed version ({len(old.ids)} chunks) is kept."
+    return reason

@@ -1,0 +1,64 @@
+"""Turn an LLM reply into a verified Answer: every sentence must be supported by the
+passage it cites; unsupported sentences are removed and the user is told."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .answer import Candidate, Composer, content_terms
+from .chunking import sentence_spans
+from .retrieve import Hit
+from .schema import Answer
+
+_MARKERS = re.compile(r"\[(\d+)\]")
+SUPPORT = 0.6  # share of a sentence's topic words that its cited passage sentence must contain
+
+
+def verified_answer(
+    composer: Composer, question: str, query: str, hits: Sequence[Hit], reply: str
+) -> Answer | None:
+    """The checked answer, or None when nothing in the reply survives the check."""
+    if "NOT FOUND" in reply.upper() and len(reply) < 40:
+        return composer.abstain(question, query, composer.candidates(query, hits))
+    kept: list[tuple[str, Candidate]] = []
+    dropped = 0
+    for span in sentence_spans(reply):
+        sentence = reply[span.start : span.end]
+        refs = [int(n) for n in _MARKERS.findall(sentence)]
+        plain = _MARKERS.sub("", sentence).strip()
+        if not plain:
+            continue
+        best = _best_support(plain, [hits[r - 1] for r in refs if 0 < r <= len(hits)])
+        if best is None:
+            dropped += 1
+            continue
+        kept.append((plain, best))
+    if not kept:
+        return None
+    citations = composer.cite([c for _, c in kept])
+    if len(citations) != len(kept):
+        return None
+    text = " ".join(f"{s} [{c.marker}]" for (s, _), c in zip(kept, citations))
+    notice = (
+        f"{dropped} sentence(s) of the generated answer were removed: their cited passage "
+        "does not support them."
+        if dropped
+        else ""
+    )
+    return Answer(text, citations, False, query, question, mode="llm", notice=notice)
+
+
+def _best_support(sentence: str, hits: Sequence[Hit]) -> Candidate | None:
+    terms = content_terms(sentence)
+    if not terms:
+        return None
+    best: tuple[float, Candidate] | None = None
+    for hit in hits:
+        base = int(hit.metadata.get("start", 0))
+        for span in sentence_spans(hit.text):
+            text = hit.text[span.start : span.end]
+            share = len(terms & content_terms(text)) / len(terms)
+            if share >= SUPPORT and (best is None or share > best[0]):
+                best = (share, Candidate(text, hit, base + span.start, base + span.end, score=share))
+    return best[1] if best else None

@@ -1,0 +1,103 @@
+"""Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by a convex combination of
+normalised scores computed for every candidate on both sides. Exposed as a LangChain retriever."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .config import Settings
+from .embeddings import Embedder
+from .keyword import KeywordIndex
+from .store import Store
+
+Mode = Literal["hybrid", "dense", "keyword"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk with its fused and raw scores."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float  # fused score in [0, 1]
+    dense: float  # cosine similarity
+    keyword: float  # BM25 score
+
+
+class HybridSearcher:
+    """Search over a Store and its KeywordIndex."""
+
+    def __init__(
+        self, settings: Settings, embedder: Embedder, store: Store, keyword: KeywordIndex
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.keyword = keyword
+
+    def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        k = k or self.settings.top_k
+        n = max(self.settings.candidates, k)
+        qvec = self.embedder.encode([query])[0]
+        dense = {} if mode == "keyword" else {c.id: (c, s) for c, s in self.store.query(qvec, n)}
+        kw_scores = self.keyword.score_all(query) if mode != "dense" else None
+        kw = {} if kw_scores is None else dict(self.keyword.search(query, n, kw_scores))
+        if mode == "dense":
+            ranked = sorted(dense.values(), key=lambda cs: -cs[1])[:k]
+            return [Hit(c.id, c.text, c.metadata, s, s, 0.0) for c, s in ranked]
+        missing = [cid for cid in kw if cid not in dense]
+        chunks = {c.id: c for c, _ in dense.values()}
+        if missing:
+            got, vecs = self.store.get_with_embeddings(missing)
+            for c, v in zip(got, vecs):
+                chunks[c.id] = c
+                dense[c.id] = (c, float(np.dot(qvec, v)))
+        if mode == "keyword":
+            order = sorted(kw, key=lambda cid: -kw[cid])[:k]
+            return [Hit(i, chunks[i].text, chunks[i].metadata, kw[i], dense[i][1], kw[i]) for i in order if i in chunks]
+        ids = list(chunks)
+        d = np.array([dense[i][1] for i in ids])
+        b = np.array(self.keyword.scores_for(kw_scores, ids))
+        w = self.settings.dense_weight
+        fused = w * _minmax(d) + (1 - w) * _minmax(b)
+        order = np.argsort(-fused, kind="stable")[:k]
+        return [
+            Hit(ids[i], chunks[ids[i]].text, chunks[ids[i]].metadata, float(fused[i]), float(d[i]), float(b[i]))
+            for i in order
+        ]
+
+
+def _minmax(x: np.ndarray) -> np.ndarray:
+    if x.size == 0:
+        return x
+    lo, hi = float(x.min()), float(x.max())
+    return np.zeros_like(x) if hi - lo < 1e-12 else (x - lo) / (hi - lo)
+
+
+def hit_to_document(hit: Hit) -> Document:
+    meta = dict(hit.metadata)
+    meta.update(id=hit.id, score=hit.score, dense_score=hit.dense, keyword_score=hit.keyword)
+    return Document(page_content=hit.text, metadata=meta, id=hit.id)
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over the hybrid searcher; ``k`` documents with scores in metadata."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: Any
+    k: int = 6
+    mode: Mode = "hybrid"
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return [hit_to_document(h) for h in self.searcher.search(query, self.k, self.mode)]

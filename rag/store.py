@@ -1,0 +1,213 @@
+"""Chroma vector store: the only module that imports chromadb (embedded or server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .config import Settings
+from .errors import IndexMissingError, ModelMismatchError, StoreUnavailableError
+from .schema import Chunk
+
+_PAGE = 5000  # rows per get() page when scanning the whole collection
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as read back from the store."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+def chunk_metadata(chunk: Chunk, indexed_at: str) -> dict[str, Any]:
+    """Chroma metadata for a chunk (Chroma has no null: page 0 means 'no pages')."""
+    return {
+        "source": chunk.source,
+        "title": chunk.title,
+        "page": chunk.page or 0,
+        "start": chunk.start,
+        "end": chunk.end,
+        "chunk_hash": chunk.chunk_hash,
+        "file_hash": chunk.file_hash,
+        "n_chunks": chunk.n_chunks,
+        "indexed_at": indexed_at,
+    }
+
+
+class Store:
+    """One Chroma collection that remembers which embedding model filled it."""
+
+    def __init__(self, settings: Settings, model_name: str, dimension: int) -> None:
+        self.settings = settings
+        self.model_name = model_name
+        self.dimension = dimension
+        self._client = self._connect()
+        self._collection: Any = None
+
+    # --- connection ---------------------------------------------------------------------
+    def _connect(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        url = self.settings.chroma_url
+        try:
+            if url:
+                parsed = urlparse(url)
+                client = chromadb.HttpClient(
+                    host=parsed.hostname or "127.0.0.1",
+                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                    ssl=parsed.scheme == "https",
+                    settings=chroma_settings,
+                )
+                client.heartbeat()
+                return client
+            path = self.settings.index_dir / "chroma"
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        except Exception as exc:  # chromadb raises many types; all mean "cannot open"
+            where = url or str(self.settings.index_dir)
+            raise StoreUnavailableError(
+                f"Cannot open the Chroma store at {where}: {exc}. "
+                + (
+                    "Start the server (`chroma run --host 127.0.0.1 --port 8000`) or unset RAG_CHROMA_URL."
+                    if url
+                    else "Check the folder is writable, or delete it and run `rag index --rebuild`."
+                )
+            ) from exc
+
+    @property
+    def location(self) -> str:
+        return self.settings.chroma_url or str(self.settings.index_dir / "chroma")
+
+    def collection(self, create: bool = False) -> Any:
+        """The collection; with ``create`` it is made if missing. Refuses a different model."""
+        if self._collection is not None:
+            return self._collection
+        name = self.settings.collection
+        exists = name in {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+        if not exists and not create:
+            raise IndexMissingError(
+                f"No index found at {self.location} (collection {name!r}). "
+                "Build it with `rag index` (or `make run`)."
+            )
+        if exists:
+            col = self._client.get_collection(name)
+            meta = col.metadata or {}
+            model, dim = meta.get("embedding_model"), meta.get("dimension")
+            if model != self.model_name or dim != self.dimension:
+                raise ModelMismatchError(
+                    f"The index at {self.location} was built with model {model!r} (dim {dim}); "
+                    f"this run uses {self.model_name!r} (dim {self.dimension}). "
+                    "Run `rag index --rebuild` to rebuild it with the current model."
+                )
+        else:
+            col = self._client.create_collection(
+                name,
+                metadata={"embedding_model": self.model_name, "dimension": self.dimension},
+                configuration={
+                    "hnsw": {
+                        "space": "cosine",
+                        "ef_search": self.settings.hnsw_ef_search,
+                        "ef_construction": self.settings.hnsw_ef_construction,
+                    }
+                },
+                embedding_function=None,
+            )
+        self._collection = col
+        return col
+
+    def exists(self) -> bool:
+        try:
+            self.collection()
+        except IndexMissingError:
+            return False
+        return True
+
+    def drop(self) -> None:
+        """Delete the collection (used by a rebuild)."""
+        names = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+        if self.settings.collection in names:
+            self._client.delete_collection(self.settings.collection)
+        self._collection = None
+
+    # --- writes -------------------------------------------------------------------------
+    def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray, indexed_at: str) -> None:
+        col = self.collection(create=True)
+        step = max(1, min(self._client.get_max_batch_size(), 2000))
+        for i in range(0, len(chunks), step):
+            part = chunks[i : i + step]
+            col.upsert(
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[chunk_metadata(c, indexed_at) for c in part],
+                embeddings=embeddings[i : i + step],
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        col = self.collection(create=True)
+        step = max(1, min(self._client.get_max_batch_size(), 2000))
+        for i in range(0, len(ids), step):
+            col.delete(ids=list(ids[i : i + step]))
+
+    # --- reads --------------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self.collection().count())
+
+    def scan(self, with_text: bool = False) -> Iterator[StoredChunk]:
+        """Every chunk's id and metadata (and text), page by page."""
+        col = self.collection()
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        offset = 0
+        while True:
+            got = col.get(include=include, limit=_PAGE, offset=offset)
+            ids = got["ids"]
+            if not ids:
+                return
+            docs = got.get("documents") or [""] * len(ids)
+            for i, cid in enumerate(ids):
+                yield StoredChunk(cid, docs[i] or "", dict(got["metadatas"][i] or {}))
+            offset += len(ids)
+
+    def get(self, ids: Sequence[str]) -> list[StoredChunk]:
+        if not ids:
+            return []
+        got = self.collection().get(ids=list(ids), include=["metadatas", "documents"])
+        return [
+            StoredChunk(cid, got["documents"][i], dict(got["metadatas"][i] or {}))
+            for i, cid in enumerate(got["ids"])
+        ]
+
+    def get_with_embeddings(self, ids: Sequence[str]) -> tuple[list[StoredChunk], np.ndarray]:
+        """Chunks and their stored vectors, for scoring candidates found by keyword search."""
+        got = self.collection().get(ids=list(ids), include=["metadatas", "documents", "embeddings"])
+        chunks = [
+            StoredChunk(cid, got["documents"][i], dict(got["metadatas"][i] or {}))
+            for i, cid in enumerate(got["ids"])
+        ]
+        return chunks, np.asarray(got["embeddings"], dtype=np.float32).reshape(len(chunks), -1)
+
+    def query(self, embedding: np.ndarray, n: int) -> list[tuple[StoredChunk, float]]:
+        """Nearest chunks with cosine similarity (1 - distance), best first."""
+        col = self.collection()
+        total = col.count()
+        if total == 0:
+            return []
+        res = col.query(
+            query_embeddings=[embedding],
+            n_results=min(n, total),
+            include=["metadatas", "documents", "distances"],
+        )
+        out = []
+        for i, cid in enumerate(res["ids"][0]):
+            chunk = StoredChunk(cid, res["documents"][0][i], dict(res["metadatas"][0][i] or {}))
+            out.append((chunk, 1.0 - float(res["distances"][0][i])))
+        return out
