@@ -121,7 +121,9 @@ class Indexer:
                 results += self._delete_sources(gone, state)
             if progress:
                 progress(len(targets), len(targets), "")
-            self._refresh_keyword(force=rebuild or any(r.status != "unchanged" for r in results))
+            changed = rebuild or any(r.status in ("added", "updated", "deleted") for r in results)
+            current = None if changed else {i for st in state.values() for i in st.ids}
+            self._refresh_keyword(current)
             return IndexReport(tuple(results), time.perf_counter() - t0, self.store.count())
 
     def remove(self, sources: Iterable[str]) -> IndexReport:
@@ -130,7 +132,7 @@ class Indexer:
             t0 = time.perf_counter()
             state = self._state()
             results = self._delete_sources([s for s in sources if s in state], state)
-            self._refresh_keyword(force=True)
+            self._refresh_keyword(None)
             return IndexReport(tuple(results), time.perf_counter() - t0, self.store.count())
 
     def documents(self) -> list[DocumentInfo]:
@@ -262,9 +264,11 @@ class Indexer:
             texts.append(f"{c.metadata.get('title', '')}\n{c.text}")
         return KeywordIndex.build(ids, texts)
 
-    def _refresh_keyword(self, force: bool) -> None:
-        saved = None if force else KeywordIndex.load(self.keyword_dir)
-        if saved is not None and saved.stamp == ids_stamp([c.id for c in self.store.scan()]):
+    def _refresh_keyword(self, unchanged_ids: set[str] | None) -> None:
+        """Rebuild the keyword index unless the store is unchanged and the saved copy matches it."""
+        if unchanged_ids is not None and KeywordIndex.saved_stamp(self.keyword_dir) == ids_stamp(
+            sorted(unchanged_ids)
+        ):
             return
         self._build_keyword().save(self.keyword_dir)
 

@@ -146,12 +146,21 @@ class KeywordIndex:
         if self.ids:
             self._model.save(str(tmp / "bm25"))
         (tmp / "ids.json").write_text(json.dumps({"stamp": self.stamp, "ids": self.ids, "df": self.df}))
+        (tmp / "stamp").write_text(self.stamp)
         old = folder.with_name(folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if folder.exists():
             folder.rename(old)
         tmp.rename(folder)
         shutil.rmtree(old, ignore_errors=True)
+
+    @staticmethod
+    def saved_stamp(folder: Path) -> str | None:
+        """The id fingerprint of the saved index, without loading it."""
+        try:
+            return (folder / "stamp").read_text().strip()
+        except OSError:
+            return None
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex | None:
