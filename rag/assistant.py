@@ -30,7 +30,7 @@ class Assistant:
         self.indexer = indexer
         self.composer = composer
         self._searcher: HybridSearcher | None = None
-        self._keyword_mtime = -1.0
+        self._keyword_stamp: str | None = None
         self._search_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._llm: Any = None
@@ -38,7 +38,7 @@ class Assistant:
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
         """Wire every component from one Settings object (the single place that does so)."""
-        from .answer import Composer
+        from .compose import Composer
         from .documents import DocumentTexts
         from .embeddings import Embedder
         from .indexer import Indexer
@@ -54,18 +54,20 @@ class Assistant:
     # --- answering ----------------------------------------------------------------------
     def searcher(self) -> HybridSearcher:
         """The hybrid searcher, reloaded when another process has re-indexed."""
+        from .keyword import KeywordIndex
         from .retrieve import HybridSearcher
 
-        marker = self.indexer.keyword_dir / "ids.json"
-        mtime = marker.stat().st_mtime if marker.exists() else 0.0
+        # The saved index's id fingerprint changes with every sync that changes the chunks
+        # (here or in another process); a file mtime could tie for two quick syncs.
+        stamp = KeywordIndex.saved_stamp(self.indexer.keyword_dir)
         with self._search_lock:
-            if self._searcher is None or mtime != self._keyword_mtime:
+            if self._searcher is None or stamp != self._keyword_stamp:
                 self.indexer.store.collection()  # raises IndexMissingError with advice
                 keyword = self.indexer.keyword_index()
                 self._searcher = HybridSearcher(
                     self.settings, self.indexer.embedder, self.indexer.store, keyword
                 )
-                self._keyword_mtime = mtime
+                self._keyword_stamp = stamp
             return self._searcher
 
     def retriever(self, k: int | None = None, mode: Mode = "hybrid") -> HybridRetriever:
@@ -102,30 +104,33 @@ class Assistant:
         query = self.standalone_query(question, history)
         searcher = self.searcher()
         hits = searcher.search(query)
-        if self.settings.llm_provider == "none":
-            final = self.composer.compose(question, query, hits, searcher.keyword)
+        final = self.composer.compose(question, query, hits, searcher.keyword)
+        # With an LLM configured, the same calibrated evidence check decides whether to answer
+        # at all: an LLM shown weak passages tends to answer anyway.
+        if self.settings.llm_provider != "none" and not final.abstained:
+            final = yield from self._stream_llm(final, hits)
+            yield final.text  # the verified text replaces the raw reply streamed so far
         else:
-            final = yield from self._stream_llm(question, query, hits)
-        words = final.text.split(" ")
-        for i in range(1, len(words) + 1, 4):
-            yield " ".join(words[:i])
+            words = final.text.split(" ")
+            for i in range(1, len(words) + 1, 4):
+                yield " ".join(words[:i])
         yield final
 
-    def _stream_llm(self, question: str, query: str, hits: list[Any]) -> Iterator[str | Answer]:
+    def _stream_llm(self, base: Answer, hits: list[Any]) -> Iterator[str | Answer]:
+        """The LLM's answer, verified; ``base`` (the extractive answer) when it cannot be had."""
         from .llm import stream_text
         from .llm_answer import verified_answer
 
+        question, query = base.question, base.query
         reply = ""
         try:
             for piece in stream_text(self._chat_model(), query, [h.text for h in hits], self._llm_where()):
                 reply += piece
                 yield reply
         except LLMUnavailableError as exc:
-            base = self.composer.compose(question, query, hits)
             return _with_notice(base, f"{exc} Showing the extractive answer instead.")
         checked = verified_answer(self.composer, question, query, hits, reply)
         if checked is None:
-            base = self.composer.compose(question, query, hits)
             return _with_notice(
                 base, "The generated answer was not supported by the passages; showing the extractive answer."
             )
@@ -210,8 +215,8 @@ class Assistant:
 
 def _corpus_relative(source: str, settings: Settings) -> str:
     """Accept either a corpus-relative source or the display path ("corpus/x.pdf")."""
-    prefix = settings.display_path("")
-    return source[len(prefix) :] if prefix and source.startswith(prefix) else source
+    prefix = settings.display_path("").rstrip("/") + "/"  # display_path("") has no trailing slash
+    return source[len(prefix) :] if source.startswith(prefix) else source
 
 
 def _with_notice(answer: Answer, notice: str) -> Answer:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answer import Candidate, Composer, content_terms
 from .chunking import sentence_spans
+from .compose import Candidate, Composer, content_terms
 from .retrieve import Hit
 from .schema import Answer
 

@@ -98,6 +98,7 @@ class HybridRetriever(BaseRetriever):
     mode: Mode = "hybrid"
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
     ) -> list[Document]:
-        return [hit_to_document(h) for h in self.searcher.search(query, self.k, self.mode)]
+        # ``k`` may also be given per call: ``retriever.invoke(query, k=3)`` (LangChain convention).
+        return [hit_to_document(h) for h in self.searcher.search(query, k or self.k, self.mode)]

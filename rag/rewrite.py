@@ -51,7 +51,7 @@ def rewrite(question: str, history: History | None) -> str:
         return swapped
     subject = _strip_question(prev_q)
     answer_hint = _MARKER.sub("", prev_a or "").strip()
-    if answer_hint.lower().startswith("i could not find"):
+    if "not found in the indexed documents" in answer_hint.lower():  # an abstention adds no subject
         answer_hint = ""
     parts = [question, subject]
     if answer_hint:

@@ -1,8 +1,12 @@
 """Grounded answers: pick the retrieved sentences that answer the question, cite each one
-verbatim (verified against the source text), or abstain when the evidence is too weak."""
+verbatim (verified against the source text), or abstain when the evidence is too weak.
+
+(Not named ``answer.py``: importing a submodule ``rag.answer`` would replace the public
+function ``rag.answer`` with the module.)"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,7 +20,8 @@ from .keyword import KeywordIndex, tokenize
 from .retrieve import Hit
 from .schema import Answer, Citation
 
-NOT_FOUND = "I could not find an answer to this in the indexed documents."
+# The issue asks for this plain wording; the UI and CLI show ``Answer.related`` after it.
+NOT_FOUND = "Not found in the indexed documents: none of them answers this question."
 
 # Words that shape a question but carry no topic; they should not count as evidence.
 _QUESTION_WORDS = frozenset(
@@ -56,14 +61,21 @@ class Composer:
 
     # --- evidence -----------------------------------------------------------------------
     def candidates(
-        self, query: str, hits: Sequence[Hit], keyword: KeywordIndex | None = None, limit: int = 48
+        self,
+        query: str,
+        hits: Sequence[Hit],
+        keyword: KeywordIndex | None = None,
+        limit: int = 48,
+        question: str = "",
     ) -> list[Candidate]:
         """Sentences of the hits, scored against the query, best first.
 
         The score mixes meaning (cosine to the query), topic-word coverage and the passage's
         retrieval score; headings and captions are discounted (they rarely answer anything),
         and so is every sentence when the question's topic words are absent from the whole
-        corpus (a strong sign the corpus cannot answer it)."""
+        corpus (a strong sign the corpus cannot answer it). When ``question`` is a follow-up
+        whose query was rewritten with earlier context, the follow-up's own words count as much
+        as the whole rewritten query: they say what is being asked now."""
         raw: list[Candidate] = []
         seen: set[tuple[str, int, int]] = set()
         for hit in hits:
@@ -83,6 +95,14 @@ class Composer:
         # Share of the question's weight carried by words the corpus never uses.
         unknown = sum(w for t, w in weight.items() if keyword and t not in keyword) / total
         cover = [sum(weight[t] for t in terms & content_terms(c.text)) / total for c in raw]
+        own = content_terms(question) & terms if question and question != query else set()
+        if own:
+            own_total = sum(weight[t] for t in own)
+            cover = [
+                0.5 * cv + 0.5 * sum(weight[t] for t in own & content_terms(c.text)) / own_total
+                for cv, c in zip(cover, raw)
+            ]
+        wants = _answer_type(question or query)
         # Embed only the most promising sentences: keeps a warm answer well under 100 ms.
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
         vecs = self.embedder.encode([query] + [raw[i].text for i in pre])
@@ -94,6 +114,8 @@ class Composer:
             score = 0.55 * sim + 0.30 * cover[i] + 0.15 * c.hit.score - 0.45 * unknown**2
             if _is_heading(c.text):
                 score *= 0.85
+            if wants and not wants.search(c.text):  # "how many …?" answered without a number
+                score *= 0.8
             out.append(Candidate(c.text, c.hit, c.start, c.end, sim, cover[i], score))
         out.sort(key=lambda c: -c.score)
         return out
@@ -106,7 +128,7 @@ class Composer:
     def compose(
         self, question: str, query: str, hits: Sequence[Hit], keyword: KeywordIndex | None = None
     ) -> Answer:
-        cands = self.candidates(query, hits, keyword)
+        cands = self.candidates(query, hits, keyword, question=question)
         if not cands or not self.supported(cands[0]):
             return self.abstain(question, query, cands)
         chosen = [cands[0]]
@@ -157,6 +179,19 @@ class Composer:
                 )
             )
         return out
+
+
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+    r"thousands?|millions?|billions?|several|few|many|single|both|half)\b",
+    re.IGNORECASE,
+)
+_QUANTITY_Q = re.compile(r"^\s*how\s+(many|much)\b", re.IGNORECASE)
+
+
+def _answer_type(question: str) -> re.Pattern[str] | None:
+    """A pattern the answer sentence should match, for questions that ask for a quantity."""
+    return _NUMBER if _QUANTITY_Q.search(question) else None
 
 
 def _is_heading(text: str) -> bool:
