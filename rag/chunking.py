@@ -62,23 +62,32 @@ def chunk_spans(
     def n_tokens(span: Span) -> int:
         return bisect.bisect_left(tok_starts, span.end) - bisect.bisect_left(tok_starts, span.start)
 
-    units: list[tuple[Span, int]] = []
+    def fits(start: int, end: int) -> bool:
+        return len(token_spans(text[start:end])) <= max_tokens
+
+    # (span, tokens, exact): a unit that starts inside a word is not "exact", because the
+    # tokenizer splits a word's tail differently on its own than inside the full text.
+    units: list[tuple[Span, int, bool]] = []
     for sent in sentence_spans(text):
         n = n_tokens(sent)
         if n <= max_tokens:
-            units.append((sent, n))
+            units.append((sent, n, True))
             continue
-        # Cut an over-long sentence at token boundaries.
+        # Cut an over-long sentence at token boundaries, re-measuring pieces that start mid-text.
         first = bisect.bisect_left(tok_starts, sent.start)
         last = bisect.bisect_left(tok_starts, sent.end)
-        for i in range(first, last, max_tokens):
+        i = first
+        while i < last:
             j = min(i + max_tokens, last)
             start = sent.start if i == first else tok_starts[i]
+            while i != first and j - i > 1 and not fits(start, sent.end if j == last else tok_starts[j]):
+                j -= 1
             end = sent.end if j == last else tok_starts[j]
             piece: list[Span] = []
             _add_trimmed(text, start, end, piece)
             if piece:
-                units.append((piece[0], j - i))
+                units.append((piece[0], j - i, i == first))
+            i = j
 
     chunks: list[Span] = []
     i = 0
@@ -87,6 +96,8 @@ def chunk_spans(
         while j < len(units) and (j == i or total + units[j][1] <= max_tokens):
             total += units[j][1]
             j += 1
+        while not units[i][2] and j - 1 > i and not fits(units[i][0].start, units[j - 1][0].end):
+            j -= 1
         chunks.append(Span(units[i][0].start, units[j - 1][0].end))
         if j >= len(units):
             break
