@@ -1,0 +1,65 @@
+"""Answer quality on QA files, and the abstention threshold's calibration.
+
+Indexes the bundled corpus into a scratch index, then for each QA file (dev set by default)
+prints accuracy, abstention and citation checks (as `rag eval`), and the evidence score of the
+best sentence for every question. The abstention threshold (Settings.abstain_threshold) is
+set between the best-scoring unanswerable question and the worst-scoring correctly answered
+one; this script prints both so the margin can be checked after any change to the scoring.
+
+    .venv/bin/python bench/answer_bench.py [QA.jsonl ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.assistant import Assistant  # noqa: E402
+from rag.config import Settings  # noqa: E402
+from rag.evaluation import qa_eval, read_jsonl  # noqa: E402
+
+DEFAULT = [ROOT.parent / "shared" / "eval" / "dev_qa.jsonl", ROOT / "bench" / "extra_qa.jsonl",
+           ROOT / "bench" / "paraphrase_qa.jsonl"]
+
+
+def best_score(assistant: Assistant, question: str, history: list[tuple[str, str]] | None) -> float:
+    """Evidence score of the best candidate sentence (what the threshold is compared with)."""
+    query = assistant.standalone_query(question, history)
+    searcher = assistant.searcher()
+    hits = searcher.search(query)
+    cands = assistant.composer.candidates(query, hits, searcher.keyword, question=question)
+    return cands[0].score if cands else 0.0
+
+
+def main() -> None:
+    files = [Path(p) for p in sys.argv[1:]] or DEFAULT
+    work = Path(tempfile.mkdtemp(prefix="answer-bench-"))
+    settings = Settings(index_dir=work / "index")
+    assistant = Assistant.from_settings(settings)
+    assistant.index()
+    worst_answerable, best_unanswerable = 1.0, 0.0
+    print(f"{'file':<22} {'answerable ok':>14} {'abstained':>10} {'bad cites':>10} {'p50 ms':>7}")
+    for path in files:
+        rows, summary = qa_eval(assistant, path)
+        for row, res in zip(read_jsonl(path), rows):
+            history = [(q, a) for q, a in row.get("history", [])] or None
+            score = best_score(assistant, row["q"], history)
+            if row.get("answerable", True) and res["correct"]:
+                worst_answerable = min(worst_answerable, score)
+            elif not row.get("answerable", True):
+                best_unanswerable = max(best_unanswerable, score)
+            if not res["correct"]:
+                print(f"    miss {res['id']}: score {score:.3f}  {row['q']}")
+        print(f"{path.name:<22} {summary['answerable_correct']:>14} {summary['unanswerable_abstained']:>10} "
+              f"{summary['unverifiable_citations']:>10} {summary['latency_ms_p50']:>7}")
+    print(f"\nbest-scoring unanswerable question:      {best_unanswerable:.3f}")
+    print(f"worst-scoring correctly answered question: {worst_answerable:.3f}")
+    print(f"abstain_threshold in use:                {settings.abstain_threshold:.3f}")
+
+
+if __name__ == "__main__":
+    main()
