@@ -112,7 +112,7 @@ class Assistant:
             yield final.text  # the verified text replaces the raw reply streamed so far
         else:
             words = final.text.split(" ")
-            for i in range(1, len(words) + 1, 4):
+            for i in range(4, len(words) + 4, 4):  # a few words at a time, ending on the full text
                 yield " ".join(words[:i])
         yield final
 

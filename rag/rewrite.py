@@ -7,10 +7,23 @@ from collections.abc import Sequence
 
 History = Sequence[tuple[str, str]]  # (user question, assistant answer) pairs, oldest first
 
-_PRONOUN = re.compile(
-    r"\b(he|she|it|they|him|her|his|hers|its|their|them|this|that|these|those|there|then|"
-    r"the same|the other|one|ones)\b",
-    re.IGNORECASE,
+# Words that point back at something said earlier. Each kind has its own test below, because
+# the same words also occur in standalone questions ("this commentary", "at its core",
+# "is there", "the only one capable of …").
+_PERSONAL = re.compile(r"\b(he|she|it|they|him|them|then|the same|the other)\b", re.IGNORECASE)
+_THERE = re.compile(r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )\bthere\b", re.IGNORECASE)
+_ONE = re.compile(r"\b(the|which|that|this|what)\s+(?!only\b)(\w+\s+)?ones?\b", re.IGNORECASE)
+_DEMONSTRATIVE = re.compile(r"\b(this|that|these|those)\b(?:\s+(\w+))?", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"\b(his|her|hers|its|their|theirs)\b", re.IGNORECASE)
+# After a demonstrative, these words mean it names the document itself or is a conjunction.
+_SELF_CONTAINED = frozenset(
+    "article commentary document documents text report piece paper essay analysis corpus "
+    "the a an it he she they we i there his her its their".split()
+)
+# Words that carry no subject: a possessive with only these before it has no antecedent.
+_FUNCTION_WORDS = frozenset(
+    "what which who whom whose when where why how is are was were do does did has have had can "
+    "could will would should and also but so the a an of in on at to for about with by from".split()
 )
 _CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|and what about|but|so)\b", re.I)
 _MARKER = re.compile(r"\s*\[\d+\]")
@@ -34,9 +47,21 @@ _NATION_RE = re.compile(
 
 
 def needs_context(question: str) -> bool:
-    """Does the question lean on earlier turns (pronouns, 'and …', very short)?"""
+    """Does the question lean on earlier turns (pronouns, 'and …', very short and nameless)?"""
     words = re.findall(r"\w+", question)
-    return bool(_PRONOUN.search(question) or _CONTINUATION.search(question) or len(words) <= 3)
+    if _CONTINUATION.search(question) or _PERSONAL.search(question) or _THERE.search(question):
+        return True
+    if _ONE.search(question):
+        return True
+    for m in _DEMONSTRATIVE.finditer(question):
+        if (m.group(2) or "").lower() not in _SELF_CONTAINED:
+            return True
+    for m in _POSSESSIVE.finditer(question):
+        before = re.findall(r"\w+", question[: m.start()])
+        if all(w.lower() in _FUNCTION_WORDS for w in before):
+            return True
+    # "Why?", "Which year?": too short to search on; "Who is Kishida?" names its subject.
+    return len(words) <= 3 and not any(w[:1].isupper() for w in words[1:])
 
 
 def rewrite(question: str, history: History | None) -> str:

@@ -1,0 +1,163 @@
+"""The public Python API: names, one-time wiring, streaming, and errors that say what to do."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rag
+from rag.config import Settings
+from tests.conftest import SEED_CORPUS
+
+PUBLIC = {
+    "Answer", "Assistant", "Citation", "ConfigError", "DocumentInfo", "FileResult", "IndexBusyError",
+    "IndexMissingError", "IndexReport", "IndexStatus", "LLMUnavailableError", "LoaderError",
+    "ModelMismatchError", "RagError", "Settings", "StoreUnavailableError", "answer", "default_assistant",
+    "index",
+}
+
+
+def test_all_is_pinned_and_every_name_resolves() -> None:
+    assert set(rag.__all__) == PUBLIC
+    for name in rag.__all__:
+        assert getattr(rag, name) is not None
+    ns: dict[str, Any] = {}
+    exec("from rag import *", ns)
+    assert PUBLIC <= set(ns)
+    for name in PUBLIC - {"Settings", "answer", "default_assistant", "index", "Assistant"}:
+        obj = getattr(rag, name)
+        assert isinstance(obj, type)
+    for err in ("ConfigError", "IndexBusyError", "IndexMissingError", "LLMUnavailableError", "LoaderError",
+                "ModelMismatchError", "StoreUnavailableError"):
+        assert issubclass(getattr(rag, err), rag.RagError)
+    with pytest.raises(AttributeError):
+        _ = rag.no_such_name  # type: ignore[attr-defined]
+
+
+def test_answer_stays_the_function_after_every_submodule_is_imported() -> None:
+    """A submodule named like a public function would replace it on import (rag.answer)."""
+    for mod in pkgutil.iter_modules(rag.__path__):
+        if mod.name != "__main__":  # that one runs the CLI
+            importlib.import_module(f"rag.{mod.name}")
+    assert callable(rag.answer) and callable(rag.index) and callable(rag.default_assistant)
+    from rag import answer, index
+
+    assert answer is rag.answer and index is rag.index
+    assert answer.__module__ == "rag" and not isinstance(answer, type(rag))
+
+
+@pytest.fixture
+def indexed(seeded: Settings) -> Settings:
+    from rag.assistant import Assistant
+
+    Assistant.from_settings(seeded).index()
+    return seeded
+
+
+def test_default_assistant_is_built_once(indexed: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings come from the environment (pointed at tmp); the model and index load once."""
+    import rag.assistant
+
+    built: list[Any] = []
+    real = rag.assistant.Assistant.from_settings.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type, settings: Settings | None = None) -> Any:
+        built.append(settings)
+        return real(cls, settings)
+
+    monkeypatch.setattr(rag.assistant.Assistant, "from_settings", classmethod(counting))
+
+    a1 = rag.answer("What is Freedom Edge?")
+    a2 = rag.answer("Who is South Korea's defence minister?")
+    assistant = rag.default_assistant()
+    assert len(built) == 1
+    assert assistant.settings.corpus_dir == indexed.corpus_dir
+    assert not a1.abstained and not a2.abstained
+    searcher = assistant.searcher()
+    assert searcher is assistant.searcher(), "the searcher (keyword index) is reused between questions"
+    model = assistant.indexer.embedder._model
+    assert model is not None
+    rag.answer("Which institute publishes this commentary?")
+    assert assistant.indexer.embedder._model is model, "the embedding model is loaded once"
+    assert assistant.searcher() is searcher
+
+
+def test_searcher_is_rebuilt_after_a_sync_changes_the_index(indexed: Settings) -> None:
+    from rag.assistant import Assistant
+
+    assistant = Assistant.from_settings(indexed)
+    before = assistant.searcher()
+    assistant.index()  # nothing changed: same searcher
+    assert assistant.searcher() is before
+    (indexed.corpus_dir / "new.txt").write_text("The quokka is a small marsupial found on Rottnest Island.\n")
+    assistant.index()
+    after = assistant.searcher()
+    assert after is not before
+    assert "quokka" in after.keyword
+
+
+def test_stream_yields_growing_text_then_the_answer(indexed: Settings) -> None:
+    from rag.assistant import Assistant
+
+    assistant = Assistant.from_settings(indexed)
+    parts = list(assistant.stream("What is the name of the multi-domain trilateral exercise?"))
+    final = parts[-1]
+    assert isinstance(final, rag.Answer)
+    texts = parts[:-1]
+    assert len(texts) >= 2 and all(isinstance(p, str) for p in texts)
+    assert all(texts[i + 1].startswith(texts[i]) for i in range(len(texts) - 1)), "text only grows"
+    assert texts[-1] == final.text
+    assert not final.abstained and final.citations
+    assert final == assistant.answer("What is the name of the multi-domain trilateral exercise?")
+
+
+def test_stream_of_an_abstention(indexed: Settings) -> None:
+    from rag.assistant import Assistant
+
+    assistant = Assistant.from_settings(indexed)
+    parts = list(assistant.stream("Which football club won the 2025 Champions League?"))
+    assert isinstance(parts[-1], rag.Answer) and parts[-1].abstained
+    assert all(isinstance(p, str) for p in parts[:-1]) and parts[-2] == parts[-1].text
+
+
+def test_empty_question_is_refused(indexed: Settings) -> None:
+    from rag.assistant import Assistant
+
+    with pytest.raises(rag.RagError, match="empty"):
+        Assistant.from_settings(indexed).answer("   ")
+
+
+def test_asking_before_indexing_says_run_rag_index(settings: Settings) -> None:
+    from rag.assistant import Assistant
+
+    with pytest.raises(rag.IndexMissingError) as err:
+        Assistant.from_settings(settings).answer("What is Freedom Edge?")
+    assert "rag index" in str(err.value)
+    assert str(settings.index_dir) in str(err.value)
+
+
+def test_public_answer_before_indexing_raises_index_missing(tmp_path: Path) -> None:
+    (tmp_path / "corpus").mkdir()
+    shutil.copy(next(SEED_CORPUS.glob("*.txt")), tmp_path / "corpus")
+    with pytest.raises(rag.IndexMissingError, match="rag index"):
+        rag.answer("What is Freedom Edge?")
+    rag.index()  # …and after indexing the same call works
+    assert not rag.answer("What is Freedom Edge?").abstained
+
+
+def test_status_and_documents(indexed: Settings) -> None:
+    from rag.assistant import Assistant
+
+    assistant = Assistant.from_settings(indexed)
+    st = assistant.status()
+    docs = assistant.documents()
+    assert st.documents == len(docs) == len(list(SEED_CORPUS.glob("*.txt")))
+    assert st.chunks == sum(d.chunks for d in docs) > 0
+    assert "all-MiniLM-L6-v2" in st.model and st.last_sync != "never"
+    text = assistant.document_text(docs[0].source)
+    assert "Freedom Edge" in text

@@ -1,0 +1,119 @@
+"""Follow-up questions: rewritten offline into standalone queries, shown in ``Answer.query``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rag.config import PROJECT_ROOT
+from rag.evaluation import judge, read_jsonl
+from rag.rewrite import needs_context, rewrite
+from tests.conftest import DEV_QA
+
+EXTRA_QA = PROJECT_ROOT / "bench" / "extra_qa.jsonl"
+JAPANESE_MINISTER = "Who is the Japanese defence minister mentioned in the article?"
+
+
+def qa_rows() -> list[dict[str, Any]]:
+    rows = list(read_jsonl(DEV_QA))
+    if EXTRA_QA.exists():
+        rows += list(read_jsonl(EXTRA_QA))
+    return rows
+
+
+# --- the rewrite itself (pure) -----------------------------------------------------------
+def test_pronoun_follow_up_carries_the_previous_subject() -> None:
+    q = rewrite("And when did it first happen?", [("What is Freedom Edge?", "")])
+    assert "freedom edge" in q.lower()
+    assert "when did it first happen" in q.lower(), "the user's own words stay in the query"
+
+
+def test_previous_answer_helps_but_its_markers_do_not() -> None:
+    prev = "The first iteration of a new trilateral exercise, “Freedom Edge”, occurred in June. [1]"
+    q = rewrite("When did it happen?", [("What is Freedom Edge?", prev)])
+    assert "Freedom Edge" in q and "[1]" not in q
+
+
+def test_nation_swap() -> None:
+    q = rewrite("And the American one?", [(JAPANESE_MINISTER, "Kihara Minoru [1]")])
+    assert q == "Who is the American defence minister mentioned in the article?"
+    q = rewrite("What about the South Korean one?", [("Who is the US Secretary of Defence mentioned?", "")])
+    assert "south korean" in q.lower() and "secretary of defence" in q.lower() and "US" not in q.split()
+
+
+def test_only_the_last_turn_supplies_the_subject() -> None:
+    history = [("What is Freedom Edge?", ""), ("Who is South Korea's defence minister?", "")]
+    q = rewrite("What did he say in his TV interview?", history)
+    assert "defence minister" in q and "Freedom Edge" not in q
+
+
+def test_abstention_in_history_adds_nothing() -> None:
+    prev = "Not found in the indexed documents: none of them answers this question."
+    q = rewrite("And when did it happen?", [("What is the Jeju accord?", prev)])
+    assert "Jeju accord" in q and "not found" not in q.lower()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [r["q"] for r in qa_rows() if not r.get("history")]
+    + [
+        "Who is Kishida?",
+        "Is there a treaty between the three countries?",
+        "What does the framework represent at its core?",
+        "Which country is probably the only one capable of coaxing lasting cooperation?",
+    ],
+)
+def test_standalone_questions_are_not_rewritten(question: str) -> None:
+    history = [(JAPANESE_MINISTER, "Kihara Minoru [1]")]
+    assert not needs_context(question)
+    assert rewrite(question, history) == question
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["And when did it first happen?", "And the American one?", "What did he say in his TV interview?",
+     "Why?", "Which one?", "When did this exercise first occur?", "What is its purpose?", "Who was there?"],
+)
+def test_dependent_questions_are_detected(question: str) -> None:
+    assert needs_context(question)
+    assert rewrite(question, [("What is Freedom Edge?", "")]) != question
+
+
+def test_without_history_nothing_is_rewritten() -> None:
+    assert rewrite("  And when did it first happen? ", None) == "And when did it first happen?"
+    assert rewrite("And when did it first happen?", []) == "And when did it first happen?"
+
+
+# --- through the assistant ---------------------------------------------------------------
+def test_follow_up_answer_shows_rewritten_query(seeded_assistant: Any) -> None:
+    first = seeded_assistant.answer("What is Freedom Edge?")
+    a = seeded_assistant.answer("And when did it first happen?", [("What is Freedom Edge?", first.text)])
+    assert a.question == "And when did it first happen?"
+    assert a.query != a.question and "freedom edge" in a.query.lower()
+    assert a.to_dict()["query"] == a.query
+    assert not a.abstained and "june" in a.text.lower()
+
+
+def test_nation_swap_follow_up_is_answered(seeded_assistant: Any) -> None:
+    a = seeded_assistant.answer("And the American one?", [(JAPANESE_MINISTER, "Kihara Minoru [1]")])
+    assert "american" in a.query.lower() and "japanese" not in a.query.lower()
+    assert not a.abstained and "lloyd austin" in a.text.lower()
+
+
+def test_standalone_question_query_is_the_question(seeded_assistant: Any) -> None:
+    q = "Who is South Korea's defence minister?"
+    a = seeded_assistant.answer(q, [("What is Freedom Edge?", "")])
+    assert a.query == q
+
+
+@pytest.mark.parametrize("row", [r for r in qa_rows() if r.get("history")], ids=lambda r: r["id"])
+def test_qa_rows_with_history_are_answered(seeded_assistant: Any, row: dict[str, Any]) -> None:
+    history = [(q, a) for q, a in row["history"]]
+    a = seeded_assistant.answer(row["q"], history)
+    assert a.query != row["q"], "a follow-up must be searched as a rewritten, standalone query"
+    assert judge(row, a), (a.query, a.text)
+
+
+def test_history_rows_exist_in_dev_qa() -> None:
+    assert any(r.get("history") for r in read_jsonl(DEV_QA))
