@@ -1,0 +1,334 @@
+"""Sync semantics of the indexer against a real Chroma store in tmp and the real bundled model."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+import rag
+from rag.assistant import Assistant
+from rag.chunking import chunk_document
+from rag.config import Settings
+from rag.embeddings import Embedder
+from rag.errors import IndexBusyError
+from rag.indexer import Indexer
+from rag.keyword import KeywordIndex
+from rag.loaders import SUPPORTED_EXTENSIONS, load_file
+from rag.schema import Chunk, FileResult, IndexReport
+from rag.store import Store
+
+PARA = (
+    "The {name} meeting brought together the defence ministers of Japan, South Korea and the "
+    "United States. They agreed to share missile warning data in real time. Officials said the "
+    "{name} arrangement would be reviewed every year. "
+)
+
+
+@pytest.fixture(scope="module")
+def embedder(model_cache: Path) -> Embedder:
+    return Embedder(Settings(model_cache_dir=model_cache))
+
+
+def make_indexer(root: Path, embedder: Embedder, **overrides: Any) -> Indexer:
+    (root / "corpus").mkdir(parents=True, exist_ok=True)
+    s = Settings(corpus_dir=root / "corpus", index_dir=root / "index",
+                 model_cache_dir=embedder.settings.model_cache_dir, **overrides)
+    return Indexer(s, embedder, Store(s, embedder.name, embedder.dimension))
+
+
+def write(ix: Indexer, rel: str, text: str) -> Path:
+    path = ix.settings.corpus_dir / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def expected_chunks(ix: Indexer) -> dict[str, Chunk]:
+    """What the index should hold, computed from the corpus files alone (loader + chunker)."""
+    tok = ix.embedder.tokenizer
+
+    def spans(text: str) -> list[tuple[int, int]]:
+        return list(tok.encode(text, add_special_tokens=False).offsets)
+
+    out: dict[str, Chunk] = {}
+    root = ix.settings.corpus_dir
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.suffix.lower() in SUPPORTED_EXTENSIONS:
+            d = load_file(path, root)
+            for c in chunk_document(d, spans, ix.settings.chunk_tokens, ix.settings.chunk_overlap_tokens):
+                out[c.id] = c
+    return out
+
+
+def stored_ids(ix: Indexer) -> list[str]:
+    return [c.id for c in ix.store.scan()]
+
+
+def ids_of(ix: Indexer, source: str) -> set[str]:
+    return {c.id for c in ix.store.scan() if c.metadata["source"] == source}
+
+
+def assert_in_step(ix: Indexer) -> None:
+    """Store == corpus, no duplicates, and the saved keyword index covers exactly the same ids."""
+    ids = stored_ids(ix)
+    assert len(ids) == len(set(ids)) == ix.store.count()
+    assert set(ids) == set(expected_chunks(ix))
+    saved = KeywordIndex.load(ix.keyword_dir)
+    assert saved is not None and sorted(saved.ids) == sorted(ids)
+
+
+def statuses(report: IndexReport) -> dict[str, str]:
+    return {f.source: f.status for f in report.files}
+
+
+class Spy:
+    """Counts calls to the methods that write or embed."""
+
+    def __init__(self, ix: Indexer, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[str] = []
+        for obj, name in ((ix.store, "upsert"), (ix.store, "delete"), (ix.store, "drop"),
+                          (ix.embedder, "encode"), (KeywordIndex, "save")):
+            monkeypatch.setattr(obj, name, self._wrap(name, getattr(obj, name)))
+
+    def _wrap(self, name: str, fn: Any) -> Any:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if name != "delete" or (args and args[0]):  # delete([]) writes nothing
+                self.calls.append(name)
+            return fn(*args, **kwargs)
+
+        return wrapped
+
+
+@pytest.fixture
+def ix(tmp_path: Path, embedder: Embedder) -> Indexer:
+    ix = make_indexer(tmp_path, embedder)
+    write(ix, "alpha.txt", "Alpha report\n\n" + PARA.format(name="Alpha") * 12)
+    write(ix, "sub/beta.md", "# Beta notes\n\n" + PARA.format(name="Beta") * 3)
+    write(ix, "gamma.txt", "Gamma\n\nFreedom Edge is a trilateral exercise. It first took place in June.")
+    return ix
+
+
+# --- the sync cycle -----------------------------------------------------------------------
+
+
+def test_first_run_adds_every_file(ix: Indexer) -> None:
+    report = ix.sync()
+    assert isinstance(report, IndexReport) and report.ok
+    assert statuses(report) == {"alpha.txt": "added", "sub/beta.md": "added", "gamma.txt": "added"}
+    assert report.counts == {"added": 3, "updated": 0, "unchanged": 0, "deleted": 0, "failed": 0}
+    assert report.total_chunks == ix.store.count() == sum(f.chunks for f in report.files)
+    assert ix.store.count() > 3  # alpha is long enough for several chunks
+    assert_in_step(ix)
+
+
+def test_rerun_writes_nothing(ix: Indexer, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = ix.sync()
+    before = sorted(stored_ids(ix))
+    spy = Spy(ix, monkeypatch)
+    again = ix.sync()
+    assert spy.calls == []
+    assert again.counts["unchanged"] == 3 and set(statuses(again).values()) == {"unchanged"}
+    assert {f.source: f.chunks for f in again.files} == {f.source: f.chunks for f in first.files}
+    assert sorted(stored_ids(ix)) == before and again.total_chunks == first.total_chunks
+
+
+def test_editing_a_file_replaces_its_chunks(ix: Indexer) -> None:
+    ix.sync()
+    old_alpha, old_gamma = ids_of(ix, "alpha.txt"), ids_of(ix, "gamma.txt")
+    write(ix, "gamma.txt", "Gamma\n\nFreedom Edge is a trilateral exercise. It was held again in November.")
+    report = ix.sync()
+    assert statuses(report) == {"alpha.txt": "unchanged", "sub/beta.md": "unchanged", "gamma.txt": "updated"}
+    new_gamma = ids_of(ix, "gamma.txt")
+    assert new_gamma and not new_gamma & old_gamma
+    assert ids_of(ix, "alpha.txt") == old_alpha
+    texts = " ".join(c.text for c in ix.store.scan(with_text=True) if c.metadata["source"] == "gamma.txt")
+    assert "November" in texts and "June" not in texts
+    assert_in_step(ix)
+
+
+def test_editing_the_end_of_a_long_file_re_embeds_only_new_chunks(
+    ix: Indexer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ix.sync()
+    path = ix.settings.corpus_dir / "alpha.txt"
+    path.write_text(path.read_text() + "A closing sentence was added later.", encoding="utf-8")
+    embedded: list[int] = []
+    encode = ix.embedder.encode
+    monkeypatch.setattr(ix.embedder, "encode", lambda texts: embedded.append(len(texts)) or encode(texts))
+    report = ix.sync()
+    assert statuses(report)["alpha.txt"] == "updated"
+    assert sum(embedded) < report.by_status("updated")[0].chunks  # unchanged leading chunks reused
+    assert_in_step(ix)
+
+
+def test_removing_a_file_deletes_its_chunks(ix: Indexer) -> None:
+    ix.sync()
+    n_beta = len(ids_of(ix, "sub/beta.md"))
+    (ix.settings.corpus_dir / "sub" / "beta.md").unlink()
+    report = ix.sync()
+    assert statuses(report)["sub/beta.md"] == "deleted"
+    assert report.by_status("deleted")[0].chunks == n_beta
+    assert ids_of(ix, "sub/beta.md") == set()
+    assert_in_step(ix)
+    shutil.rmtree(ix.settings.corpus_dir)  # an emptied corpus folder empties the index
+    ix.sync()
+    assert ix.store.count() == 0 and KeywordIndex.load(ix.keyword_dir).ids == []  # type: ignore[union-attr]
+
+
+def test_sync_of_given_files_never_deletes_others(ix: Indexer) -> None:
+    ix.sync()
+    beta, gamma = ids_of(ix, "sub/beta.md"), ids_of(ix, "gamma.txt")
+    (ix.settings.corpus_dir / "sub" / "beta.md").unlink()  # gone from disk, not from the index
+    write(ix, "gamma.txt", "Gamma\n\nRewritten entirely. Nothing about exercises.")
+    new = write(ix, "delta.txt", "Delta\n\nThe Camp David summit took place in August 2023.")
+    alpha = write(ix, "alpha.txt", "Alpha report\n\nShorter now. Only two sentences.")
+    report = ix.sync(files=[new, alpha])
+    assert statuses(report) == {"delta.txt": "added", "alpha.txt": "updated"}
+    assert ids_of(ix, "sub/beta.md") == beta and ids_of(ix, "gamma.txt") == gamma
+    assert "Camp David" in " ".join(c.text for c in ix.store.scan(with_text=True))
+    saved = KeywordIndex.load(ix.keyword_dir)
+    assert saved is not None and sorted(saved.ids) == sorted(stored_ids(ix))
+    full = ix.sync()  # a later full sync catches up with the rest
+    assert statuses(full)["sub/beta.md"] == "deleted" and statuses(full)["gamma.txt"] == "updated"
+    assert_in_step(ix)
+
+
+def test_given_file_outside_the_corpus_is_refused(ix: Indexer, tmp_path: Path) -> None:
+    ix.sync()
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("Somewhere else entirely.")
+    report = ix.sync(files=[outside])
+    (bad,) = report.files
+    assert bad.status == "failed" and "not inside the corpus folder" in bad.reason
+    assert_in_step(ix)
+
+
+def test_rebuild_starts_empty_and_yields_the_same_ids(ix: Indexer) -> None:
+    ix.sync()
+    ids = sorted(stored_ids(ix))
+    stray = Chunk("stray-id", "Left over from an older layout.", "old.txt", "Old", None, 0, 31, "h", "f", 1)
+    ix.store.upsert([stray], ix.embedder.encode([stray.text]), "2000-01-01T00:00:00+00:00")
+    report = ix.sync(rebuild=True)
+    assert set(statuses(report).values()) == {"added"} and len(report.files) == 3
+    assert sorted(stored_ids(ix)) == ids
+    assert_in_step(ix)
+
+
+def test_leftovers_of_an_interrupted_update_are_cleaned(ix: Indexer) -> None:
+    ix.sync()
+    good = sorted(stored_ids(ix))
+    # Half of a newer version of gamma.txt that a killed run wrote before deleting the old chunks.
+    half = Chunk("half-written", "An edit never finished.", "gamma.txt", "Gamma", None, 0, 23, "h", "new", 2)
+    ix.store.upsert([half], ix.embedder.encode([half.text]), "2000-01-01T00:00:00+00:00")
+    report = ix.sync()
+    assert statuses(report)["gamma.txt"] == "updated"
+    assert sorted(stored_ids(ix)) == good
+    assert_in_step(ix)
+
+
+def test_one_writer_at_a_time(ix: Indexer) -> None:
+    from filelock import FileLock
+
+    ix.settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(ix.settings.index_dir / ".write.lock")):  # e.g. another process's `rag index`
+        with pytest.raises(IndexBusyError, match="busy"):
+            ix.sync()
+    assert ix.sync().counts["added"] == 3  # free again
+
+
+def test_progress_is_reported(ix: Indexer) -> None:
+    seen: list[tuple[int, int, str]] = []
+    ix.sync(progress=lambda done, total, name: seen.append((done, total, name)))
+    assert seen[0] == (0, 3, "alpha.txt") and seen[-1] == (3, 3, "")
+    assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)
+
+
+# --- what every chunk carries -------------------------------------------------------------
+
+
+def _pdf(pages: list[str], title: str) -> bytes:
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4)
+    pdf.setTitle(title)
+    for text in pages:
+        for i, line in enumerate(text.split("\n")):
+            pdf.drawString(72, 760 - 16 * i, line)
+        pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def test_every_chunk_carries_its_metadata(tmp_path: Path, embedder: Embedder) -> None:
+    ix = make_indexer(tmp_path, embedder)
+    root = ix.settings.corpus_dir
+    write(ix, "notes/plain.txt", "Plain notes\n\n" + PARA.format(name="Plain") * 8)
+    write(ix, "page.html", "<html><head><title>Web page</title></head><body><p>Visible text only."
+          "</p><script>var hidden = 1;</script></body></html>")
+    (root / "report.pdf").write_bytes(_pdf(
+        ["Page one talks about missile warning data.\nIt is shared in real time.",
+         "Page two covers the Freedom Edge exercise.\nIt was held in June."], "A PDF report"))
+    d = docx.Document()
+    d.core_properties.title = "A Word file"
+    d.add_paragraph("The secretariat was set up in 2024.")
+    d.save(str(root / "word.docx"))
+    report = ix.sync()
+    assert report.counts["added"] == 4 and report.ok
+
+    seen_pages = set()
+    for c in ix.store.scan(with_text=True):
+        m = c.metadata
+        assert not Path(m["source"]).is_absolute() and (root / m["source"]).is_file()
+        loaded = load_file(root / m["source"], root)
+        assert m["title"] == loaded.title
+        (section,) = [s for s in loaded.sections if (s.page or 0) == m["page"]]
+        assert section.text[m["start"] : m["end"]] == c.text
+        assert len(m["chunk_hash"]) == 16 and m["file_hash"] == loaded.file_hash
+        assert m["indexed_at"].startswith("20") and "T" in m["indexed_at"]
+        if m["source"] == "report.pdf":
+            seen_pages.add(m["page"])
+    assert seen_pages == {1, 2}
+    titles = {c.metadata["source"]: c.metadata["title"] for c in ix.store.scan()}
+    assert titles == {"notes/plain.txt": "Plain notes", "page.html": "Web page",
+                      "report.pdf": "A PDF report", "word.docx": "A Word file"}
+    assert "hidden" not in " ".join(c.text for c in ix.store.scan(with_text=True))
+    docs = {d.source: d for d in ix.documents()}
+    assert docs["report.pdf"].pages == 2 and docs["notes/plain.txt"].pages == 0
+    assert sum(d.chunks for d in docs.values()) == ix.store.count()
+    assert_in_step(ix)
+
+
+# --- the Python API returns typed reports -------------------------------------------------
+
+
+def test_python_api_returns_typed_reports(tmp_path: Path) -> None:
+    corpus = Path(Settings().corpus_dir)  # conftest points RAG_CORPUS_DIR into tmp_path
+    assert corpus == (tmp_path / "corpus").resolve()
+    corpus.mkdir()
+    (corpus / "one.txt").write_text("One\n\nThe trilateral secretariat opened in 2024.")
+    report = rag.index()
+    assert isinstance(report, IndexReport) and all(isinstance(f, FileResult) for f in report.files)
+    assert report.counts["added"] == 1
+
+    assistant = rag.default_assistant()
+    assert isinstance(assistant, Assistant)
+    assert assistant.index().counts["unchanged"] == 1
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "two.md").write_text("# Two\n\nJapan and Korea resumed shuttle diplomacy.")
+    (upload / "three.exe").write_bytes(b"MZ\x00\x00")
+    added = assistant.add_files([upload / "two.md", upload / "three.exe"])
+    assert isinstance(added, IndexReport)
+    assert statuses(added) == {"two.md": "added", "three.exe": "failed"}
+    assert "unsupported" in added.by_status("failed")[0].reason
+    assert (corpus / "two.md").is_file() and not (corpus / "three.exe").exists()
+    assert added.total_chunks == assistant.status().chunks == 2
+    rebuilt = rag.index(rebuild=True)
+    assert rebuilt.counts["added"] == 2 and rebuilt.total_chunks == 2
+    assert [d.source for d in assistant.documents()] == ["one.txt", "two.md"]
