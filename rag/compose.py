@@ -83,7 +83,7 @@ class Composer:
             for span in sentence_spans(hit.text):
                 text = hit.text[span.start : span.end]
                 key = (str(hit.metadata.get("source")), base + span.start, base + span.end)
-                if key in seen or text.rstrip().endswith("?") or len(text.split()) < 3:
+                if key in seen or text.rstrip().endswith(("?", "？")) or _too_short(text):
                     continue
                 seen.add(key)
                 raw.append(Candidate(text, hit, base + span.start, base + span.end))
@@ -192,6 +192,15 @@ _QUANTITY_Q = re.compile(r"^\s*how\s+(many|much)\b", re.IGNORECASE)
 def _answer_type(question: str) -> re.Pattern[str] | None:
     """A pattern the answer sentence should match, for questions that ask for a quantity."""
     return _NUMBER if _QUANTITY_Q.search(question) else None
+
+
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def _too_short(text: str) -> bool:
+    """Fewer than three words: a fragment, not an answer. Japanese and Chinese write no
+    spaces, so there every two CJK characters count as a word."""
+    return len(text.split()) + len(_CJK_CHAR.findall(text)) // 2 < 3
 
 
 def _is_heading(text: str) -> bool:
