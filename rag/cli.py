@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from .config import Settings
 from .errors import RagError
 from .schema import Answer, IndexReport
@@ -20,9 +22,21 @@ def main(argv: list[str] | None = None) -> int:
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ValidationError as exc:  # a bad RAG_* variable or .env entry
+        print(f"error: {settings_problem(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """One line per bad setting, named as the user sets it (RAG_FIELD)."""
+    lines = [
+        f"invalid setting RAG_{'_'.join(str(p) for p in e['loc']).upper()}={e.get('input')!r}: {e['msg']}"
+        for e in exc.errors()
+    ]
+    return "\n".join(lines) + "\nFix it in the environment or in .env (see rag/config.py for every setting)."
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,7 +101,8 @@ def format_report(report: IndexReport) -> str:
     ]
     for f in report.files:
         if f.status != "unchanged":
-            lines.append(f"  {f.status:<9} {f.source}" + (f"  — {f.reason}" if f.reason else f"  ({f.chunks} chunks)"))
+            detail = f"  — {f.reason}" if f.reason else f"  ({f.chunks} chunks)"
+            lines.append(f"  {f.status:<9} {f.source}{detail}")
     return "\n".join(lines)
 
 
@@ -135,7 +150,10 @@ def _eval(args: argparse.Namespace) -> int:
     if not args.qa:
         raise RagError("Give a QA file (rag eval QA.jsonl) or a BEIR folder (rag eval --beir DIR).")
     rows, summary = evaluation.qa_eval(_assistant(), args.qa)
-    print(json.dumps({"summary": summary, "rows": rows}, indent=2) if args.json else evaluation.format_qa(rows, summary))
+    if args.json:
+        print(json.dumps({"summary": summary, "rows": rows}, indent=2))
+    else:
+        print(evaluation.format_qa(rows, summary))
     return 0
 
 
