@@ -12,6 +12,7 @@ from .retrieve import Hit
 from .schema import Answer
 
 _MARKERS = re.compile(r"\[(\d+)\]")
+_LEADING_MARKERS = re.compile(r"^(\s*\[\d+\])+")
 SUPPORT = 0.6  # share of a sentence's topic words that its cited passage sentence must contain
 
 
@@ -23,12 +24,7 @@ def verified_answer(
         return composer.abstain(question, query, composer.candidates(query, hits))
     kept: list[tuple[str, Candidate]] = []
     dropped = 0
-    for span in sentence_spans(reply):
-        sentence = reply[span.start : span.end]
-        refs = [int(n) for n in _MARKERS.findall(sentence)]
-        plain = _MARKERS.sub("", sentence).strip()
-        if not plain:
-            continue
+    for plain, refs in _sentences(reply):
         best = _best_support(plain, [hits[r - 1] for r in refs if 0 < r <= len(hits)])
         if best is None:
             dropped += 1
@@ -47,6 +43,25 @@ def verified_answer(
         else ""
     )
     return Answer(text, citations, False, query, question, mode="llm", notice=notice)
+
+
+def _sentences(reply: str) -> list[tuple[str, list[int]]]:
+    """The reply's sentences without markers, each with the passage numbers it cites.
+
+    Markers may come before the full stop ("… in June [1].") or after it ("… in June. [1]");
+    the sentence splitter puts the latter at the start of the next sentence, so markers that
+    open a sentence are given back to the one before."""
+    out: list[tuple[str, list[int]]] = []
+    for span in sentence_spans(reply):
+        sentence = reply[span.start : span.end]
+        lead = _LEADING_MARKERS.match(sentence)
+        if lead and out:
+            out[-1][1].extend(int(n) for n in _MARKERS.findall(lead.group(0)))
+            sentence = sentence[lead.end() :]
+        plain = re.sub(r"\s*\[\d+\]", "", sentence).strip()
+        if plain:
+            out.append((plain, [int(n) for n in _MARKERS.findall(sentence)]))
+    return out
 
 
 def _best_support(sentence: str, hits: Sequence[Hit]) -> Candidate | None:
