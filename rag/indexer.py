@@ -13,17 +13,17 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .chunking import chunk_document
 from .config import Settings
 from .embeddings import Embedder
-from .errors import IndexBusyError, LoaderError, RagError
+from .errors import IndexBusyError, LoaderError
 from .keyword import KeywordIndex, ids_stamp
 from .loaders import SUPPORTED_EXTENSIONS, load_file
 from .schema import Chunk, DocumentInfo, FileResult, IndexReport
-from .store import Store
+from .store import Store, chunk_metadata
 
 Progress = Callable[[int, int, str], None]  # (files done, files total, current file)
 
@@ -102,7 +102,7 @@ class Indexer:
             state = self._state()
             results, pending = [], []
             targets = list_corpus(self.settings.corpus_dir) if files is None else list(files)
-            indexed_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            indexed_at = datetime.now(UTC).isoformat(timespec="seconds")
             for n, path in enumerate(targets, 1):
                 if progress:
                     progress(n - 1, len(targets), path.name)
@@ -198,7 +198,9 @@ class Indexer:
         except ValueError:
             return path.name
 
-    def _prepare(self, path: Path, state: dict[str, _SourceState]) -> tuple[FileResult | None, _Pending | None]:
+    def _prepare(
+        self, path: Path, state: dict[str, _SourceState]
+    ) -> tuple[FileResult | None, _Pending | None]:
         source = self._source_of(path)
         old = state.get(source, _SourceState())
         try:
@@ -239,10 +241,15 @@ class Indexer:
         if not pending:
             return []
         chunks = [c for p in pending for c in p.chunks]
-        existing = {c.id for c in self.store.get([c.id for c in chunks])}
+        existing = {c.id: c.metadata for c in self.store.get([c.id for c in chunks])}
         fresh = [c for c in chunks if c.id not in existing]  # a killed run's leftovers are reused
         if fresh:
             self.store.upsert(fresh, self.embedder.encode([c.text for c in fresh]), indexed_at)
+        # A chunk kept from the previous version (same id, same text) must carry the new file
+        # hash and chunk count (and title), or the file would never count as unchanged again.
+        stale = [c for c in chunks if c.id in existing and not _same_metadata(existing[c.id], c)]
+        if stale:
+            self.store.update_metadata(stale, indexed_at)
         results = []
         for p in pending:
             new_ids = {c.id for c in p.chunks}
@@ -271,6 +278,11 @@ class Indexer:
         ):
             return
         self._build_keyword().save(self.keyword_dir)
+
+
+def _same_metadata(stored: dict[str, object], chunk: Chunk) -> bool:
+    wanted = chunk_metadata(chunk, "")
+    return all(stored.get(k) == v for k, v in wanted.items() if k != "indexed_at")
 
 
 def _kept(reason: str, old: _SourceState) -> str:

@@ -150,6 +150,14 @@ class Store:
                 embeddings=embeddings[i : i + step],
             )
 
+    def update_metadata(self, chunks: Sequence[Chunk], indexed_at: str) -> None:
+        """Rewrite the metadata of chunks already stored (same id, so same text), keeping vectors."""
+        col = self.collection(create=True)
+        step = max(1, min(self._client.get_max_batch_size(), 2000))
+        for i in range(0, len(chunks), step):
+            part = chunks[i : i + step]
+            col.update(ids=[c.id for c in part], metadatas=[chunk_metadata(c, indexed_at) for c in part])
+
     def delete(self, ids: Sequence[str]) -> None:
         if not ids:
             return

@@ -13,6 +13,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 import rag
+import rag.indexer
 from rag.assistant import Assistant
 from rag.chunking import chunk_document
 from rag.config import Settings
@@ -166,6 +167,25 @@ def test_editing_the_end_of_a_long_file_re_embeds_only_new_chunks(
     assert statuses(report)["alpha.txt"] == "updated"
     assert sum(embedded) < report.by_status("updated")[0].chunks  # unchanged leading chunks reused
     assert_in_step(ix)
+    # The reused chunks now belong to the new version: the next sync has nothing to do.
+    new_hash = rag.indexer.file_sha256(path)
+    assert {c.metadata["file_hash"] for c in ix.store.scan() if c.metadata["source"] == "alpha.txt"} == {
+        new_hash
+    }
+    spy = Spy(ix, monkeypatch)
+    assert set(statuses(ix.sync()).values()) == {"unchanged"}
+    assert spy.calls == []
+
+
+def test_a_new_pdf_title_reaches_chunks_whose_text_did_not_change(tmp_path: Path, embedder: Embedder) -> None:
+    ix = make_indexer(tmp_path, embedder)
+    pdf = ix.settings.corpus_dir / "report.pdf"
+    pdf.write_bytes(_pdf(["The same text on the only page."], "Old title"))
+    ix.sync()
+    pdf.write_bytes(_pdf(["The same text on the only page."], "New title"))
+    assert statuses(ix.sync()) == {"report.pdf": "updated"}
+    assert {c.metadata["title"] for c in ix.store.scan()} == {"New title"}
+    assert statuses(ix.sync()) == {"report.pdf": "unchanged"}
 
 
 def test_removing_a_file_deletes_its_chunks(ix: Indexer) -> None:
