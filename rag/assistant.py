@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,7 +116,7 @@ class Assistant:
                 yield " ".join(words[:i])
         yield final
 
-    def _stream_llm(self, base: Answer, hits: list[Any]) -> Iterator[str | Answer]:
+    def _stream_llm(self, base: Answer, hits: list[Any]) -> Generator[str, None, Answer]:
         """The LLM's answer, verified; ``base`` (the extractive answer) when it cannot be had."""
         from .llm import stream_text
         from .llm_answer import verified_answer
@@ -186,9 +186,12 @@ class Assistant:
         for p in paths:
             name = Path(p).name
             if Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
-                rejected.append(FileResult(name, "failed", reason=f"{name}: unsupported file type; supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}."))
+                kinds = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+                reason = f"{name}: unsupported file type; supported: {kinds}."
+                rejected.append(FileResult(name, "failed", reason=reason))
             elif Path(p).stat().st_size > limit:
-                rejected.append(FileResult(name, "failed", reason=f"{name}: larger than {self.settings.max_upload_mb:g} MB (RAG_MAX_UPLOAD_MB)."))
+                reason = f"{name}: larger than {self.settings.max_upload_mb:g} MB (RAG_MAX_UPLOAD_MB)."
+                rejected.append(FileResult(name, "failed", reason=reason))
             else:
                 target = self.settings.corpus_dir / name
                 if Path(p).resolve() != target.resolve():

@@ -117,7 +117,8 @@ def load_beir(folder: Path, split: str) -> tuple[Path, dict[str, str], dict[str,
     qrels: dict[str, dict[str, int]] = defaultdict(dict)
     qfile = folder / "qrels" / f"{split}.tsv"
     if not qfile.exists():
-        raise RagError(f"No qrels split {split!r} at {qfile}; pick one of {[p.stem for p in (folder / 'qrels').glob('*.tsv')]}.")
+        splits = [p.stem for p in (folder / "qrels").glob("*.tsv")]
+        raise RagError(f"No qrels split {split!r} at {qfile}; pick one of {splits}.")
     for line in qfile.read_text().splitlines()[1:]:
         q, d, s = line.split("\t")[:3]
         qrels[q][d] = int(s)
@@ -154,7 +155,9 @@ def doc_ranking(hits: list[Any]) -> list[str]:
     return list(seen)
 
 
-def beir_eval(folder: Path, base: Settings, split: str = "test", modes: tuple[str, ...] = ("dense", "keyword", "hybrid")) -> dict[str, Any]:
+def beir_eval(
+    folder: Path, base: Settings, split: str = "test", modes: tuple[str, ...] = ("dense", "keyword", "hybrid")
+) -> dict[str, Any]:
     from .assistant import Assistant
 
     corpus, queries, qrels = load_beir(folder, split)
@@ -176,7 +179,8 @@ def beir_eval(folder: Path, base: Settings, split: str = "test", modes: tuple[st
 
 
 def format_beir(r: dict[str, Any]) -> str:
-    out = [f"{r['dataset']} ({r['split']}): {r['queries']} queries, {r['documents']} documents, {r['chunks']} chunks",
+    size = f"{r['queries']} queries, {r['documents']} documents, {r['chunks']} chunks"
+    out = [f"{r['dataset']} ({r['split']}): {size}",
            f"{'mode':<8} {'nDCG@10':>8} {'R@100':>8}"]
     for mode in ("dense", "keyword", "hybrid"):
         if mode in r:

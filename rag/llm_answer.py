@@ -35,7 +35,7 @@ def verified_answer(
     citations = composer.cite([c for _, c in kept])
     if len(citations) != len(kept):
         return None
-    text = " ".join(f"{s} [{c.marker}]" for (s, _), c in zip(kept, citations))
+    text = " ".join(f"{s} [{c.marker}]" for (s, _), c in zip(kept, citations, strict=True))
     notice = (
         f"{dropped} sentence(s) of the generated answer were removed: their cited passage "
         "does not support them."

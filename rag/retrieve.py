@@ -57,22 +57,28 @@ class HybridSearcher:
         chunks = {c.id: c for c, _ in dense.values()}
         if missing:
             got, vecs = self.store.get_with_embeddings(missing)
-            for c, v in zip(got, vecs):
+            for c, v in zip(got, vecs, strict=True):
                 chunks[c.id] = c
                 dense[c.id] = (c, float(np.dot(qvec, v)))
         if mode == "keyword":
-            order = sorted(kw, key=lambda cid: -kw[cid])[:k]
-            return [Hit(i, chunks[i].text, chunks[i].metadata, kw[i], dense[i][1], kw[i]) for i in order if i in chunks]
+            best = sorted(kw, key=lambda cid: -kw[cid])[:k]
+            return [
+                Hit(i, chunks[i].text, chunks[i].metadata, kw[i], dense[i][1], kw[i])
+                for i in best
+                if i in chunks
+            ]
+        assert kw_scores is not None  # hybrid mode scored every chunk above
         ids = list(chunks)
-        d = np.array([dense[i][1] for i in ids])
-        b = np.array(self.keyword.scores_for(kw_scores, ids))
+        d = np.array([dense[i][1] for i in ids], dtype=np.float64)
+        b = np.array(self.keyword.scores_for(kw_scores, ids), dtype=np.float64)
         w = self.settings.dense_weight
         fused = w * _minmax(d) + (1 - w) * _minmax(b)
         order = np.argsort(-fused, kind="stable")[:k]
-        return [
-            Hit(ids[i], chunks[ids[i]].text, chunks[ids[i]].metadata, float(fused[i]), float(d[i]), float(b[i]))
-            for i in order
-        ]
+        hits = []
+        for i in order.tolist():
+            c = chunks[ids[i]]
+            hits.append(Hit(c.id, c.text, c.metadata, float(fused[i]), float(d[i]), float(b[i])))
+        return hits
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:

@@ -86,7 +86,8 @@ def rewrite(question: str, history: History | None) -> str:
 
 def _strip_question(q: str) -> str:
     """'Who is South Korea's defence minister?' → "South Korea's defence minister"."""
-    q = re.sub(r"^\s*(who|what|which|when|where|why|how)\b(\s+(is|are|was|were|did|does|do))?\s*", "", q, flags=re.I)
+    q = re.sub(r"^\s*(who|what|which|when|where|why|how)\b(\s+(is|are|was|were|did|does|do))?\s*", "", q,
+               flags=re.I)
     return q.rstrip(" ?.!")
 
 
