@@ -219,3 +219,20 @@ def test_instructions_inside_documents_are_data(tmp_path: Path, settings: Settin
         assert_verbatim(c)
     assert "Ignore previous instructions" in b.citations[0].text
     assert b.text.strip() != "PWNED" and not b.text.startswith("The framework was cancelled")
+
+
+def test_abstain_threshold_separates_dev_questions(seeded_assistant: Any) -> None:
+    """The threshold sits between the best evidence of unanswerable questions and the weakest of
+    answerable ones (that is how it was calibrated); the margin guards against drift."""
+    searcher = seeded_assistant.searcher()
+    best: dict[bool, list[float]] = {True: [], False: []}
+    for row in read_jsonl(DEV_QA):
+        history = [tuple(h) for h in row.get("history", [])] or None
+        query = seeded_assistant.standalone_query(row["q"], history)
+        cands = seeded_assistant.composer.candidates(
+            query, searcher.search(query), searcher.keyword, question=row["q"]
+        )
+        best[row["answerable"]].append(cands[0].score if cands else 0.0)
+    threshold = seeded_assistant.settings.abstain_threshold
+    assert max(best[False]) < threshold < min(best[True]), best
+    assert min(best[True]) - max(best[False]) > 0.05, "answerable and unanswerable evidence barely differ"
