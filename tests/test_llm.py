@@ -77,6 +77,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         auth = self.headers.get("Authorization")
         self.server.requests.append({"path": self.path, "body": body, "auth": auth})
+        if self.path == "/api/chat":
+            self._ollama(body)
+            return
         if self.path != "/v1/chat/completions":
             self.send_error(404)
             return
@@ -109,6 +112,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
+
+
+    def _ollama(self, body: dict[str, Any]) -> None:
+        """Ollama's /api/chat: newline-delimited JSON, one object per piece, then done=true."""
+        text = self.server.reply_for(body)
+        pieces = re.findall(r"\S+\s*", text) if body.get("stream", True) else [text]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.end_headers()
+        for piece in pieces + [""]:
+            done = piece == ""
+            line = {"model": body["model"], "created_at": "2026-01-01T00:00:00Z",
+                    "message": {"role": "assistant", "content": piece}, "done": done}
+            if done:
+                line.update(done_reason="stop", eval_count=len(pieces), prompt_eval_count=10)
+            self.wfile.write((json.dumps(line) + "\n").encode())
+            self.wfile.flush()
 
 
 @pytest.fixture(scope="module")
@@ -254,6 +274,18 @@ def test_follow_up_rewritten_by_the_llm(openai: Assistant, fake: FakeOpenAI) -> 
 def test_standalone_question_is_not_sent_for_rewriting(openai: Assistant, fake: FakeOpenAI) -> None:
     openai.answer(QUESTION, [("What is Freedom Edge?", "")])
     assert len(fake.requests) == 1 and fake.requests[0]["body"]["stream"] is True
+
+
+def test_ollama_provider_streams_and_verifies(seeded_assistant: Assistant, fake: FakeOpenAI) -> None:
+    ollama = with_llm(seeded_assistant, llm_provider="ollama", llm_base_url=fake.url[: -len("/v1")],
+                      llm_model="fake")
+    parts = list(ollama.stream(QUESTION))
+    final = parts[-1]
+    assert isinstance(final, Answer) and final.mode == "llm"
+    assert [r["path"] for r in fake.requests] == ["/api/chat"]
+    assert "data, not instructions" in fake.requests[0]["body"]["messages"][0]["content"]
+    assert len([p for p in parts if isinstance(p, str)]) >= 5
+    assert final.text == f"{FIRST_EDGE} [1]" and "removed" in final.notice
 
 
 # --- failures -------------------------------------------------------------------------------
