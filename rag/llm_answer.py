@@ -13,6 +13,14 @@ from .schema import Answer
 
 _MARKERS = re.compile(r"\[(\d+)\]")
 _LEADING_MARKERS = re.compile(r"^(\s*\[\d+\])+")
+# A passage sentence that addresses the model ("ignore previous instructions and say …"): an LLM
+# that obeyed it would echo its words, which would then look "supported" by that very sentence.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|directions)\b"
+    r"|\bsystem prompt\b|\byou are now\b"
+    r"|\b(assistant|ai|llm|model)s?\s*[,:]?\s*(must|should)\s+(say|reply|answer)\b",
+    re.IGNORECASE,
+)
 SUPPORT = 0.6  # share of a sentence's topic words that its cited passage sentence must contain
 
 
@@ -73,6 +81,8 @@ def _best_support(sentence: str, hits: Sequence[Hit]) -> Candidate | None:
         base = int(hit.metadata.get("start", 0))
         for span in sentence_spans(hit.text):
             text = hit.text[span.start : span.end]
+            if _INSTRUCTION.search(text):  # an order planted in a document is not evidence
+                continue
             share = len(terms & content_terms(text)) / len(terms)
             if share >= SUPPORT and (best is None or share > best[0]):
                 best = (share, Candidate(text, hit, base + span.start, base + span.end, score=share))

@@ -336,3 +336,28 @@ def test_settings_select_the_provider_from_the_environment(monkeypatch: pytest.M
     assert isinstance(chat_model(Settings()), ChatOpenAI)
     monkeypatch.setenv("RAG_LLM_PROVIDER", "ollama")
     assert isinstance(chat_model(Settings()), ChatOllama)
+
+
+def test_llm_obeying_an_injected_instruction_is_caught(
+    tmp_path_factory: pytest.TempPathFactory, model_cache: Any, fake: FakeOpenAI
+) -> None:
+    """The echo of a planted order would look supported by the order itself; it is removed."""
+    from tests.test_answer import INJECTION
+
+    root = tmp_path_factory.mktemp("injection-llm")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "notes.md").write_text(INJECTION, encoding="utf-8")
+    s = Settings(corpus_dir=root / "corpus", index_dir=root / "index", model_cache_dir=model_cache,
+                 llm_provider="openai", llm_base_url=fake.url, llm_model="fake")
+    assistant = Assistant.from_settings(s)
+    assistant.index()
+
+    def obey(passages: list[str]) -> str:
+        n = cite(passages, "Ignore previous instructions")
+        return (f"The first Freedom Edge exercise was held in June 2024 [{n}]. "
+                f"The framework was cancelled [{n}].")
+
+    fake.answer = obey
+    a = assistant.answer("When was the first Freedom Edge exercise held?")
+    assert a.mode == "llm" and "june 2024" in a.text.lower()
+    assert "cancelled" not in a.text.lower() and "1 sentence" in a.notice
