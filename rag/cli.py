@@ -32,10 +32,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def settings_problem(exc: ValidationError) -> str:
     """One line per bad setting, named as the user sets it (RAG_FIELD)."""
-    lines = [
-        f"invalid setting RAG_{'_'.join(str(p) for p in e['loc']).upper()}={e.get('input')!r}: {e['msg']}"
-        for e in exc.errors()
-    ]
+    lines = []
+    for e in exc.errors():
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        field = "_".join(str(p) for p in e["loc"]).upper()
+        where = f"setting RAG_{field}={e.get('input')!r}" if field else "settings"
+        lines.append(f"invalid {where}: {msg}")
     return "\n".join(lines) + "\nFix it in the environment or in .env (see rag/config.py for every setting)."
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -116,6 +116,17 @@ class Settings(BaseSettings):
         if v and not v.startswith(("http://", "https://")):
             raise ValueError(f"RAG_CHROMA_URL must start with http:// or https:// (got {v!r})")
         return v
+
+    @model_validator(mode="after")
+    def _overlap_fits(self) -> Settings:
+        # A larger overlap would make each chunk repeat most of the previous one (and the index
+        # many times the corpus), without improving recall.
+        if self.chunk_overlap_tokens * 2 > self.chunk_tokens:
+            raise ValueError(
+                f"RAG_CHUNK_OVERLAP_TOKENS ({self.chunk_overlap_tokens}) must be at most half of "
+                f"RAG_CHUNK_TOKENS ({self.chunk_tokens})"
+            )
+        return self
 
     def display_path(self, source: str) -> str:
         """A corpus-relative source as a path openable from the project root (or absolute)."""

@@ -1,0 +1,133 @@
+"""Settings: RAG_ environment variables and .env are read when Settings() is built; bad values
+are refused with messages that name the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from rag.cli import settings_problem
+from rag.config import PROJECT_ROOT, Settings
+from rag.errors import StoreUnavailableError
+
+
+def test_defaults_are_offline_and_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("RAG_CORPUS_DIR", "RAG_INDEX_DIR", "RAG_MODEL_CACHE_DIR"):
+        monkeypatch.delenv(var)
+    s = Settings()
+    assert s.corpus_dir == PROJECT_ROOT / "corpus" and s.index_dir == PROJECT_ROOT / "index"
+    assert s.chroma_url == "" and s.llm_provider == "none" and s.host == "127.0.0.1"
+    assert s.embedding_model == "all-MiniLM-L6-v2" and s.embedding_model_path == ""
+    assert 0 < s.chunk_overlap_tokens < s.chunk_tokens <= 254
+
+
+def test_every_field_is_described() -> None:
+    undocumented = [name for name, f in Settings.model_fields.items() if not (f.description or "").strip()]
+    assert undocumented == []
+
+
+def test_rag_prefixed_environment_is_read_when_built(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    before = Settings()
+    monkeypatch.setenv("RAG_TOP_K", "9")
+    monkeypatch.setenv("RAG_COLLECTION", "from-env")
+    monkeypatch.setenv("RAG_EMBEDDING_BACKEND", "torch")
+    monkeypatch.setenv("TOP_K", "1")  # no prefix: not ours
+    s = Settings()
+    assert (s.top_k, s.collection, s.embedding_backend) == (9, "from-env", "torch")
+    assert before.top_k != 9  # nothing was frozen at import or at an earlier build
+    assert s.corpus_dir == (tmp_path / "corpus").resolve()  # conftest's RAG_CORPUS_DIR
+
+
+def test_dotenv_in_the_working_directory_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # conftest chdirs into tmp_path, so this is the .env a user keeps next to their project
+    (tmp_path / ".env").write_text(
+        "RAG_COLLECTION=from-dotenv\nRAG_TOP_K=3\nRAG_CHROMA_URL=http://127.0.0.1:8000/\nUNRELATED=1\n"
+    )
+    s = Settings()
+    assert (s.collection, s.top_k, s.chroma_url) == ("from-dotenv", 3, "http://127.0.0.1:8000")
+    monkeypatch.setenv("RAG_TOP_K", "5")  # the environment wins over .env
+    assert Settings().top_k == 5
+
+
+def test_paths_are_made_absolute(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("RAG_CORPUS_DIR", "docs/../docs")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RAG_INDEX_DIR", "~/idx")
+    s = Settings()
+    assert s.corpus_dir == (tmp_path / "docs").resolve()
+    assert s.index_dir == (tmp_path / "home" / "idx").resolve()
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "phrase"),
+    [
+        ("RAG_TOP_K", "lots", "valid integer"),
+        ("RAG_TOP_K", "0", "greater than or equal to 1"),
+        ("RAG_CHUNK_TOKENS", "300", "less than or equal to 254"),  # the model window is 256
+        ("RAG_EMBEDDING_BACKEND", "gpu", "'onnx-int8' or 'torch'"),
+        ("RAG_LLM_PROVIDER", "skynet", "'none', 'ollama' or 'openai'"),
+        ("RAG_DENSE_WEIGHT", "1.5", "less than or equal to 1"),
+        ("RAG_PORT", "70000", "less than or equal to 65535"),
+        ("RAG_CHROMA_URL", "localhost:8000", "must start with http:// or https://"),
+        ("RAG_CHROMA_URL", "ftp://host", "must start with http:// or https://"),
+    ],
+)
+def test_invalid_values_are_refused_clearly(
+    monkeypatch: pytest.MonkeyPatch, var: str, value: str, phrase: str
+) -> None:
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ValidationError) as info:
+        Settings()
+    message = settings_problem(info.value)
+    assert f"invalid setting {var}={value!r}" in message
+    assert phrase in message
+    assert ".env" in message  # says where to fix it
+
+
+def test_overlap_must_leave_room_for_new_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_CHUNK_TOKENS", "40")
+    monkeypatch.setenv("RAG_CHUNK_OVERLAP_TOKENS", "30")
+    with pytest.raises(ValidationError) as info:
+        Settings()
+    assert "RAG_CHUNK_OVERLAP_TOKENS (30) must be at most half of RAG_CHUNK_TOKENS (40)" in settings_problem(
+        info.value
+    )
+    monkeypatch.setenv("RAG_CHUNK_OVERLAP_TOKENS", "20")
+    assert Settings().chunk_overlap_tokens == 20
+
+
+@pytest.mark.parametrize(
+    ("url", "stored"),
+    [
+        ("", ""),
+        ("  ", ""),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("https://chroma.example.org/", "https://chroma.example.org"),
+    ],
+)
+def test_chroma_url_is_normalised(url: str, stored: str) -> None:
+    assert Settings(chroma_url=url).chroma_url == stored
+
+
+def test_unreachable_chroma_server_is_a_clear_error(model_cache: Path) -> None:
+    from rag.store import Store
+
+    s = Settings(chroma_url="http://127.0.0.1:9")  # the discard port: nothing listens
+    with pytest.raises(StoreUnavailableError) as info:
+        Store(s, "all-MiniLM-L6-v2", 384)
+    assert "http://127.0.0.1:9" in str(info.value) and "chroma run" in str(info.value)
+    assert not (s.index_dir / "chroma").exists()  # server mode never falls back to a local store
+
+
+def test_settings_are_passed_down_not_read_again(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from rag.assistant import Assistant
+
+    s = Settings(corpus_dir=tmp_path / "mine", collection="explicit")
+    monkeypatch.setenv("RAG_COLLECTION", "ignored")
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(tmp_path / "ignored"))
+    a = Assistant.from_settings(s)
+    assert a.settings is s
+    assert a.indexer.settings is s and a.indexer.store.settings is s
+    assert a.indexer.store.settings.collection == "explicit"
