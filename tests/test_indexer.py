@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import docx
+import numpy as np
 import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
@@ -61,7 +62,8 @@ def expected_chunks(ix: Indexer) -> dict[str, Chunk]:
     out: dict[str, Chunk] = {}
     root = ix.settings.corpus_dir
     for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix.lower() in SUPPORTED_EXTENSIONS:
+        hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
+        if path.is_file() and path.suffix.lower() in SUPPORTED_EXTENSIONS and not hidden:
             d = load_file(path, root)
             for c in chunk_document(d, spans, ix.settings.chunk_tokens, ix.settings.chunk_overlap_tokens):
                 out[c.id] = c
@@ -263,6 +265,15 @@ def test_one_writer_at_a_time(ix: Indexer) -> None:
     assert ix.sync().counts["added"] == 3  # free again
 
 
+def test_hidden_files_and_folders_are_ignored(ix: Indexer) -> None:
+    write(ix, ".draft.txt", "Draft\n\nNot ready.")
+    write(ix, ".git/notes.md", "# Git\n\nInternal.")
+    (ix.settings.corpus_dir / ".DS_Store").write_bytes(b"\x00\x01")
+    report = ix.sync()
+    assert sorted(statuses(report)) == ["alpha.txt", "gamma.txt", "sub/beta.md"] and report.ok
+    assert_in_step(ix)
+
+
 def test_progress_is_reported(ix: Indexer) -> None:
     seen: list[tuple[int, int, str]] = []
     ix.sync(progress=lambda done, total, name: seen.append((done, total, name)))
@@ -352,3 +363,48 @@ def test_python_api_returns_typed_reports(tmp_path: Path) -> None:
     rebuilt = rag.index(rebuild=True)
     assert rebuilt.counts["added"] == 2 and rebuilt.total_chunks == 2
     assert [d.source for d in assistant.documents()] == ["one.txt", "two.md"]
+
+
+# --- the store underneath -----------------------------------------------------------------
+
+
+def test_collection_records_model_and_uses_cosine(ix: Indexer) -> None:
+    ix.sync()
+    col = ix.store.collection()
+    assert col.metadata == {"embedding_model": "all-MiniLM-L6-v2", "dimension": 384}
+    hnsw = col.configuration["hnsw"]
+    assert hnsw["space"] == "cosine"
+    assert hnsw["ef_search"] == ix.settings.hnsw_ef_search >= 100  # deep enough not to cost recall
+    best, score = ix.store.query(ix.embedder.encode(["When did Freedom Edge first take place?"])[0], 1)[0]
+    assert best.metadata["source"] == "gamma.txt" and 0 < score <= 1
+
+
+def test_writes_go_in_batches_within_chromas_limit(tmp_path: Path, embedder: Embedder) -> None:
+    ix = make_indexer(tmp_path, embedder)
+    col = ix.store.collection(create=True)
+    sizes: list[int] = []
+    real_upsert, real_delete = col.upsert, col.delete
+
+    def upsert(**kw: Any) -> None:
+        sizes.append(len(kw["ids"]))
+        real_upsert(**kw)
+
+    def delete(**kw: Any) -> None:
+        sizes.append(-len(kw["ids"]))
+        real_delete(**kw)
+
+    col.upsert, col.delete = upsert, delete  # type: ignore[method-assign]
+    assert ix.store._client.get_max_batch_size() >= 1000  # Chroma's real limit (5461 on sqlite) …
+    limit = 300  # … lowered, so that a small test crosses it several times
+    ix.store._client.get_max_batch_size = lambda: limit
+    n = 1000
+    chunks = [Chunk(f"id-{i}", f"text {i}", "big.txt", "Big", None, i, i + 1, "h", "f", n) for i in range(n)]
+    vectors = np.random.default_rng(0).normal(size=(n, embedder.dimension)).astype(np.float32)
+    ix.store.upsert(chunks, vectors, "2024-01-01T00:00:00+00:00")
+    assert sum(s for s in sizes if s > 0) == n and len(sizes) == 4
+    assert max(sizes) <= limit
+    assert ix.store.count() == n
+    assert len(list(ix.store.scan())) == n  # scanning pages through all of them
+    sizes.clear()
+    ix.store.delete([c.id for c in chunks])
+    assert len(sizes) == 4 and -min(sizes) <= limit and ix.store.count() == 0
