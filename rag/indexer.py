@@ -19,7 +19,7 @@ from pathlib import Path
 from .chunking import chunk_document
 from .config import Settings
 from .embeddings import Embedder
-from .errors import IndexBusyError, LoaderError
+from .errors import ConfigError, IndexBusyError, LoaderError
 from .keyword import KeywordIndex, ids_stamp
 from .loaders import SUPPORTED_EXTENSIONS, load_file
 from .schema import Chunk, DocumentInfo, FileResult, IndexReport
@@ -94,6 +94,12 @@ class Indexer:
         progress: Progress | None = None,
     ) -> IndexReport:
         """Full sync of the corpus folder, or add/update only ``files`` (never deleting others)."""
+        if files is None and not self.settings.corpus_dir.is_dir():
+            # Most likely a typo or an unmounted disk: syncing "nothing" would empty the index.
+            raise ConfigError(
+                f"The corpus folder {self.settings.corpus_dir} does not exist; nothing was changed. "
+                "Create it, or point RAG_CORPUS_DIR at the folder of your documents."
+            )
         with self._write_lock():
             t0 = time.perf_counter()
             if rebuild:

@@ -19,7 +19,7 @@ from rag.assistant import Assistant
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.embeddings import Embedder
-from rag.errors import IndexBusyError
+from rag.errors import ConfigError, IndexBusyError
 from rag.indexer import Indexer
 from rag.keyword import KeywordIndex
 from rag.loaders import SUPPORTED_EXTENSIONS, load_file
@@ -200,6 +200,7 @@ def test_removing_a_file_deletes_its_chunks(ix: Indexer) -> None:
     assert ids_of(ix, "sub/beta.md") == set()
     assert_in_step(ix)
     shutil.rmtree(ix.settings.corpus_dir)  # an emptied corpus folder empties the index
+    ix.settings.corpus_dir.mkdir()
     ix.sync()
     assert ix.store.count() == 0 and KeywordIndex.load(ix.keyword_dir).ids == []  # type: ignore[union-attr]
 
@@ -272,6 +273,21 @@ def test_hidden_files_and_folders_are_ignored(ix: Indexer) -> None:
     report = ix.sync()
     assert sorted(statuses(report)) == ["alpha.txt", "gamma.txt", "sub/beta.md"] and report.ok
     assert_in_step(ix)
+
+
+def test_a_missing_corpus_folder_does_not_empty_the_index(ix: Indexer, tmp_path: Path) -> None:
+    ix.sync()
+    before = sorted(stored_ids(ix))
+    gone = ix.settings.corpus_dir.rename(tmp_path / "unmounted")
+    for rebuild in (False, True):
+        with pytest.raises(ConfigError, match="RAG_CORPUS_DIR") as info:
+            ix.sync(rebuild=rebuild)
+        assert str(ix.settings.corpus_dir) in str(info.value)
+        assert sorted(stored_ids(ix)) == before
+    gone.rename(ix.settings.corpus_dir)
+    shutil.rmtree(ix.settings.corpus_dir)
+    ix.settings.corpus_dir.mkdir()  # an existing, empty folder is a deliberate "no documents"
+    assert ix.sync().counts["deleted"] == 3 and ix.store.count() == 0
 
 
 def test_progress_is_reported(ix: Indexer) -> None:
