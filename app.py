@@ -38,7 +38,9 @@ CSS = """
 .viewer-text { white-space: pre-wrap; max-height: 420px; overflow-y: auto; font-size: 0.92em;
                border: 1px solid #ddd; border-radius: 6px; padding: 8px; }
 #cited-span { background: #ffe066; color: inherit; padding: 0 1px; }
-.sources-empty, .viewer-empty { opacity: 0.6; font-size: 0.9em; }
+.sources-empty, .viewer-empty, .table-empty { opacity: 0.6; font-size: 0.9em; }
+.plain-table { width: 100%; border-collapse: collapse; font-size: 0.9em; }
+.plain-table th, .plain-table td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #ddd; }
 """
 
 # A click on a marker [n] in an answer opens source n in the viewer (the links point at #source-n).
@@ -146,12 +148,8 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             viewer = gr.HTML(render.viewer_placeholder(), elem_id="viewer", label="Source viewer")
 
         with gr.Tab("Documents"):
-            docs = gr.Dataframe(
-                headers=["title", "file", "pages", "chunks", "indexed at"],
-                interactive=False,
-                elem_id="documents",
-                wrap=True,
-            )
+            gr.Markdown("#### Indexed documents")
+            docs = gr.HTML(elem_id="documents")
             with gr.Row():
                 with gr.Column():
                     files = gr.File(
@@ -166,13 +164,8 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                     sync = gr.Button("Sync corpus folder", elem_id="sync-btn")
                     to_delete = gr.Dropdown(label="Document to delete", choices=[], elem_id="delete-pick")
                     delete = gr.Button("Delete document", variant="stop", elem_id="delete-btn")
-            report = gr.Dataframe(
-                headers=["file", "result", "chunks", "reason"],
-                interactive=False,
-                label="Last indexing report",
-                elem_id="report",
-                wrap=True,
-            )
+            gr.Markdown("#### Last indexing report")
+            report = gr.HTML(render.table_html([], [], "No indexing run yet."), elem_id="report")
 
         # --- wiring -----------------------------------------------------------------------
         chat_io: dict[str, Any] = {

@@ -20,6 +20,8 @@ from rag import Answer, Assistant, IndexBusyError, IndexReport, RagError
 from . import render
 
 Turns = list[list[str]]  # [[question, answer text], …], oldest first
+DOC_HEADERS = ["title", "file", "pages", "chunks", "indexed at"]
+REPORT_HEADERS = ["file", "result", "chunks", "reason"]
 
 
 class Handlers:
@@ -123,9 +125,10 @@ class Handlers:
         except RagError as exc:
             gr.Warning(str(exc))
             docs = []
-        rows = [[d.title, d.source, d.pages, d.chunks, d.indexed_at] for d in docs]
+        rows = [[d.title, d.source, d.pages or "", d.chunks, d.indexed_at] for d in docs]
+        table = render.table_html(DOC_HEADERS, rows, "No documents indexed yet.")
         picker = gr.update(choices=[d.source for d in docs], value=None)
-        return rows, picker, self.status()
+        return table, picker, self.status()
 
     def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         """Save uploads into the corpus and index them; outputs: report, table, picker, status, files."""
@@ -153,7 +156,7 @@ class Handlers:
                 gr.Warning(str(exc))
                 return (gr.skip(),) * 5
         rows += _report_rows(report)
-        return (rows, *self.documents(), None)
+        return (_report_table(rows), *self.documents(), None)
 
     def sync(self, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         """Full sync of the corpus folder; outputs: report, table, picker, status."""
@@ -166,7 +169,7 @@ class Handlers:
             gr.Warning(str(exc))
             return (gr.skip(),) * 4
         gr.Info(_summary(report))
-        return (_report_rows(report), *self.documents())
+        return (_report_table(_report_rows(report)), *self.documents())
 
     def delete(self, source: str | None) -> tuple[Any, ...]:
         """Delete a document's file and chunks; outputs: report, table, picker, status."""
@@ -181,7 +184,7 @@ class Handlers:
         except RagError as exc:
             gr.Warning(str(exc))
             return (gr.skip(),) * 4
-        return (_report_rows(report) or [[source, "deleted", 0, ""]], *self.documents())
+        return (_report_table(_report_rows(report) or [[source, "deleted", 0, ""]]), *self.documents())
 
 
 def _progress(progress: gr.Progress) -> Any:
@@ -203,6 +206,10 @@ def _report_rows(report: IndexReport | None) -> list[list[Any]]:
         for f in report.files
         if f.status != "unchanged"
     ]
+
+
+def _report_table(rows: list[list[Any]]) -> str:
+    return render.table_html(REPORT_HEADERS, rows, "Nothing changed.")
 
 
 def _summary(report: IndexReport) -> str:

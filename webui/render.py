@@ -124,3 +124,15 @@ def safe_filename(name: str, max_len: int = 120) -> str:
 def viewer_placeholder() -> str:
     text = "Open a source to read it in its document, with the cited span highlighted."
     return f'<div class="viewer-empty">{text}</div>'
+
+
+def table_html(headers: list[str], rows: list[list[Any]], empty: str) -> str:
+    """A plain HTML table; every cell is escaped text."""
+    if not rows:
+        return f'<div class="table-empty">{html.escape(empty)}</div>'
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+        for row in rows
+    )
+    return f'<table class="plain-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

@@ -1,0 +1,181 @@
+"""End to end in a real browser (Debian chromium driven by Playwright): ask, see the streamed and
+cited answer, open the source viewer, upload a document and get a cited answer from it, and make
+sure nothing active from a hostile document reaches the page."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from appserver import running_app, seed_corpus
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+# Everything a document could try: tags, event handlers, javascript: links, remote images, in HTML
+# and in markdown. Each payload would set window.__pwned if it ever ran.
+HOSTILE = """---
+title: "Quokka <script>window.__pwned = 'title'</script><img src=x onerror=\\"window.__pwned='t2'\\">"
+---
+The Quokka Accord <script>window.__pwned = 'script'</script> was signed by three island councils \
+<img src="http://127.0.0.1:9/evil.png" onerror="window.__pwned = 'img'"> to protect the quokkas.
+Read [the Quokka Accord text](javascript:window.__pwned='mdlink') or ![quokka](http://127.0.0.1:9/x.png) \
+or <a href="javascript:window.__pwned='alink'">the Quokka Accord annex</a> at www.evil.example/quokka.
+"""
+UPLOADED = (
+    "Zorblax Treaty\n\nThe Zorblax Treaty was signed in Reykjavik in March 2031 by the three defence "
+    "ministers. It created a joint lighthouse for missile warning data.\n"
+)
+
+
+def _ensure_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    apt = shutil.which("apt-get")
+    if apt:  # the issue asks the test set-up to install Debian chromium when it is missing
+        subprocess.run([apt, "install", "-y", "-qq", "chromium"], check=False, capture_output=True)
+    if not CHROMIUM.exists():
+        pytest.fail("Debian chromium is missing: apt-get install chromium (or make test)")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("browser-app")
+    seed_corpus(root, {"quokka.md": HOSTILE})
+    with running_app(root, model_cache) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    _ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(app_url, wait_until="domcontentloaded")
+    page.locator("#question textarea").wait_for()
+    yield page
+    context.close()
+
+
+# Records every text the last bot message shows, to prove the answer arrived in pieces.
+WATCH_STREAM = """() => {
+  window.__seen = [];
+  new MutationObserver(() => {
+    const bots = document.querySelectorAll('#chat [data-testid="bot"]');
+    if (bots.length) {
+      const t = bots[bots.length - 1].innerText.trim();
+      if (window.__seen[window.__seen.length - 1] !== t) window.__seen.push(t);
+    }
+  }).observe(document.getElementById('chat'), {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+
+
+def _last_bot(page):  # type: ignore[no-untyped-def]
+    return page.locator('#chat [data-testid="bot"]').last
+
+
+def test_ask_view_source_upload_and_ask_again(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    status = page.locator("#index-status")
+    status.get_by_text("documents").wait_for()
+    assert "2 documents" in status.inner_text()
+
+    # 1. A dev QA question: the answer streams in, carries a marker and lists its source.
+    page.evaluate(WATCH_STREAM)
+    _ask(page, "What is the name of the multi-domain trilateral exercise?")
+    page.locator("#sources .source").filter(visible=True).first.wait_for()
+    answer = _last_bot(page)
+    assert "Freedom Edge" in answer.inner_text()
+    marker = answer.locator('a[href="#source-1"]')
+    assert marker.inner_text() == "[1]"
+    seen = page.evaluate("window.__seen")
+    assert len(seen) >= 2 and "Freedom Edge" in seen[-1], seen  # more than one state: it streamed
+    source = page.locator("#source-1")
+    assert "lowy-institute" in source.inner_text() and "score" in source.inner_text()
+    passage = source.locator(".passage").inner_text()
+    assert "Freedom Edge" in passage
+
+    # 2. Clicking the marker opens the source viewer with exactly the cited span highlighted.
+    marker.click()
+    span = page.locator("#viewer mark#cited-span")
+    span.wait_for()
+    assert span.inner_text().strip() == passage.strip()
+    viewer_text = page.locator("#viewer .viewer-text").inner_text()
+    assert len(viewer_text) > len(passage) * 5 and "Shin Wonsik" in viewer_text  # the whole document
+    page.screenshot(path=str(tmp_path / "answer-and-viewer.png"), full_page=True)
+
+    # 3. Upload a new document in the Documents tab; the per-file report says it was added.
+    page.get_by_role("tab", name="Documents").click()
+    new_doc = tmp_path / "zorblax treaty.txt"
+    new_doc.write_text(UPLOADED)
+    page.locator("#upload input[type=file]").set_input_files([str(new_doc)])
+    page.locator("#upload").get_by_text("zorblax treaty").filter(visible=True).first.wait_for()  # name and suffix are 2 spans
+    page.locator("#upload-btn").click()
+    report = page.locator("#report")
+    report.get_by_text("zorblax treaty.txt").filter(visible=True).first.wait_for()
+    report.get_by_text("added", exact=True).filter(visible=True).first.wait_for()
+    page.locator("#documents").get_by_text("Zorblax Treaty", exact=True).filter(visible=True).first.wait_for()
+    assert "3 documents" in status.inner_text()
+
+    # 4. Ask about it: a cited answer from the new document.
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "Where was the Zorblax Treaty signed?")
+    page.locator("#sources").get_by_text("zorblax treaty.txt").filter(visible=True).first.wait_for()
+    answer = _last_bot(page)
+    assert "Reykjavik" in answer.inner_text() and answer.locator('a[href^="#source-"]').count() >= 1
+    page.screenshot(path=str(tmp_path / "uploaded-answer.png"), full_page=True)
+    assert (tmp_path / "uploaded-answer.png").stat().st_size > 10_000
+
+
+def test_hostile_document_is_shown_as_text(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _ask(page, "Who signed the Quokka Accord?")
+    page.locator("#sources .source").filter(visible=True).first.wait_for()
+    answer = _last_bot(page)
+    assert "Quokka Accord" in answer.inner_text()
+    answer.locator('a[href^="#source-"]').first.click()
+    page.locator("#viewer mark#cited-span").wait_for()
+    viewer = page.locator("#viewer .viewer-text").inner_text()
+    # The markup is visible as text …
+    assert "<script>window.__pwned = 'script'</script>" in viewer
+    assert "[the Quokka Accord text](javascript:" in viewer and "![quokka](http://127.0.0.1:9/x.png)" in viewer
+    assert "<script>" in page.locator("#sources").inner_text()
+    page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
+    # … and none of it is live anywhere on the page.
+    assert page.evaluate("window.__pwned") is None
+    active = page.evaluate(
+        """() => ({
+        scripts: [...document.querySelectorAll('script')].filter(s => s.textContent.includes('__pwned')).length,
+        images: [...document.querySelectorAll('img')].filter(i => /127\\.0\\.0\\.1:9|evil|^x$/.test(
+            i.getAttribute('src') || '')).length,
+        jsLinks: [...document.querySelectorAll('a[href]')].filter(
+            a => /^\\s*(javascript|data|vbscript):/i.test(a.getAttribute('href'))).length,
+        docLinks: [...document.querySelectorAll('#chat a[href], #sources a[href], #viewer a[href]')].filter(
+            a => !a.getAttribute('href').startsWith('#source-')).length,
+        handlers: [...document.querySelectorAll('[onerror], [onclick], [onload]')].length,
+    })"""
+    )
+    assert active == {"scripts": 0, "images": 0, "jsLinks": 0, "docLinks": 0, "handlers": 0}, active
