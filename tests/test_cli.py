@@ -95,7 +95,9 @@ def test_python_m_rag_index_prints_counts_and_reasons() -> None:
     assert again.stdout.startswith("added: 0  updated: 0  unchanged: 1  deleted: 0  failed: 0")
 
 
-def test_index_json_file_and_rebuild(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_index_json_file_and_rebuild(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     corpus = corpus_dir()
     seed(corpus)
     (corpus / "a.txt").write_text("A\n\nThe hotline between the three leaders opened in 2023.")
@@ -118,13 +120,12 @@ def test_index_json_file_and_rebuild(capsys: pytest.CaptureFixture[str], tmp_pat
     assert part["total_chunks"] == first["total_chunks"] + 1  # a.txt's chunk is still there
 
     # a relative --file path (as a user types it) works too
-    os.chdir(corpus)
+    monkeypatch.chdir(corpus)
     (corpus / "b.md").write_text("# B\n\nA new note, edited.")
     assert main(["index", "--json", "--file", "b.md"]) == 0
     assert json.loads(capsys.readouterr().out)["files"] == [
         {"source": "b.md", "status": "updated", "chunks": 1, "reason": ""}
     ]
-    os.chdir(tmp_path)
 
     (corpus / "c.docx").unlink()
     assert main(["index", "--rebuild", "--json"]) == 0

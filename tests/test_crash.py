@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -81,8 +82,9 @@ def expected_ids(corpus: Path, model_cache: Path) -> dict[str, set[str]]:
     }
 
 
-def index_and_kill(when: str) -> str:
-    """Start `python -m rag index`, SIGKILL it at the given moment; return what it printed."""
+def index_and_kill(when: str, meanwhile: Callable[[], None] | None = None) -> str:
+    """Start `python -m rag index`, SIGKILL it at the given moment; return what it printed.
+    ``meanwhile`` runs while the indexer is still at work, just before the kill."""
     proc = subprocess.Popen([sys.executable, "-m", "rag", "index"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env())
     assert proc.stderr is not None
@@ -104,6 +106,8 @@ def index_and_kill(when: str) -> str:
         if when == "late" and done and max(done) >= N_FILES - 1:
             break
         time.sleep(0.02)
+    if meanwhile:
+        meanwhile()
     assert proc.poll() is None, "the indexer finished before it could be killed: " + "".join(seen)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
@@ -132,7 +136,12 @@ def test_sigkill_mid_run_keeps_the_index_usable_and_the_next_run_converges(
     after = expected_ids(corpus, model_cache)
     assert sum(len(v) for v in after.values()) > 300
 
-    printed = index_and_kill("started")
+    def second_writer() -> None:
+        busy = rag_cmd("index")
+        assert busy.returncode == 2 and "Traceback" not in busy.stderr
+        assert busy.stderr.startswith("error: ") and "busy" in busy.stderr
+
+    printed = index_and_kill("started", meanwhile=second_writer)
     assert "/" in printed  # the progress bar had started
     printed = index_and_kill("late")  # second kill: after at least one batch was written
 
