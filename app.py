@@ -170,7 +170,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         # --- wiring -----------------------------------------------------------------------
         chat_io: dict[str, Any] = {
             "inputs": [msg, chat, turns],
-            "outputs": [msg, chat, turns, answer, sources, picker, error_box],
+            "outputs": [msg, chat, turns, answer, sources, picker, viewer, error_box],
             "api_visibility": "private",
             "concurrency_limit": 4,
             "concurrency_id": "chat",

@@ -133,7 +133,8 @@ def test_ask_view_source_upload_and_ask_again(page, tmp_path: Path) -> None:  # 
     new_doc = tmp_path / "zorblax treaty.txt"
     new_doc.write_text(UPLOADED)
     page.locator("#upload input[type=file]").set_input_files([str(new_doc)])
-    page.locator("#upload").get_by_text("zorblax treaty").filter(visible=True).first.wait_for()  # name and suffix are 2 spans
+    # the file list shows name and suffix in two spans
+    page.locator("#upload").get_by_text("zorblax treaty").filter(visible=True).first.wait_for()
     page.locator("#upload-btn").click()
     report = page.locator("#report")
     report.get_by_text("zorblax treaty.txt").filter(visible=True).first.wait_for()
@@ -146,7 +147,10 @@ def test_ask_view_source_upload_and_ask_again(page, tmp_path: Path) -> None:  # 
     _ask(page, "Where was the Zorblax Treaty signed?")
     page.locator("#sources").get_by_text("zorblax treaty.txt").filter(visible=True).first.wait_for()
     answer = _last_bot(page)
-    assert "Reykjavik" in answer.inner_text() and answer.locator('a[href^="#source-"]').count() >= 1
+    assert "Reykjavik" in answer.inner_text()
+    answer.locator('a[href^="#source-"]').first.click()
+    page.locator("#viewer .viewer-head").get_by_text("zorblax treaty.txt").wait_for()
+    assert "Reykjavik" in page.locator("#viewer mark#cited-span").inner_text()
     page.screenshot(path=str(tmp_path / "uploaded-answer.png"), full_page=True)
     assert (tmp_path / "uploaded-answer.png").stat().st_size > 10_000
 
@@ -161,14 +165,16 @@ def test_hostile_document_is_shown_as_text(page, tmp_path: Path) -> None:  # typ
     viewer = page.locator("#viewer .viewer-text").inner_text()
     # The markup is visible as text …
     assert "<script>window.__pwned = 'script'</script>" in viewer
-    assert "[the Quokka Accord text](javascript:" in viewer and "![quokka](http://127.0.0.1:9/x.png)" in viewer
+    assert "[the Quokka Accord text](javascript:" in viewer
+    assert "![quokka](http://127.0.0.1:9/x.png)" in viewer
     assert "<script>" in page.locator("#sources").inner_text()
     page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
     # … and none of it is live anywhere on the page.
     assert page.evaluate("window.__pwned") is None
     active = page.evaluate(
         """() => ({
-        scripts: [...document.querySelectorAll('script')].filter(s => s.textContent.includes('__pwned')).length,
+        scripts: [...document.querySelectorAll('script')].filter(
+            s => s.textContent.includes('__pwned')).length,
         images: [...document.querySelectorAll('img')].filter(i => /127\\.0\\.0\\.1:9|evil|^x$/.test(
             i.getAttribute('src') || '')).length,
         jsLinks: [...document.querySelectorAll('a[href]')].filter(

@@ -32,18 +32,22 @@ class Handlers:
 
     # --- chat -----------------------------------------------------------------------------
     def respond(self, question: str, chat: list[Any], turns: Turns) -> Iterator[tuple[Any, ...]]:
-        """Stream an answer into the chat; outputs: msg, chat, turns, answer, sources, picker, error."""
+        """Stream an answer into the chat.
+
+        Outputs: msg, chat, turns, answer, sources, picker, viewer, error.
+        """
+        keep = gr.skip()
         question = (question or "").strip()
         if not question:
             gr.Warning("Type a question about the documents first.")
-            yield (gr.skip(),) * 7
+            yield (keep,) * 8
             return
         before = list(chat or [])
         chat = before + [
             {"role": "user", "content": render.md_text(question)},
             {"role": "assistant", "content": "…"},
         ]
-        yield "", chat, gr.skip(), gr.skip(), gr.skip(), gr.skip(), _hidden()
+        yield "", chat, keep, keep, keep, keep, keep, _hidden()
         final: Answer | None = None
         try:
             for part in self.assistant.stream(question, [tuple(t) for t in turns or []]):
@@ -51,10 +55,10 @@ class Handlers:
                     final = part
                 else:
                     chat[-1] = {"role": "assistant", "content": render.answer_markdown(part)}
-                    yield gr.skip(), chat, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        except RagError as exc:
+                    yield keep, chat, keep, keep, keep, keep, keep, keep
+        except RagError as exc:  # shown as an error, and the chat is left as it was
             gr.Warning(str(exc))
-            yield question, before, gr.skip(), gr.skip(), gr.skip(), gr.skip(), _error(exc)
+            yield question, before, keep, keep, keep, keep, keep, _error(exc)
             return
         assert final is not None
         data = final.to_dict()
@@ -62,7 +66,8 @@ class Handlers:
         turns = [*(turns or []), [question, final.text]]
         choices = render.source_choices(data)
         picker = gr.update(choices=choices, value=None, visible=bool(choices))
-        yield gr.skip(), chat, turns, data, render.sources_html(data), picker, gr.skip()
+        viewer = render.viewer_placeholder()
+        yield keep, chat, turns, data, render.sources_html(data), picker, viewer, keep
 
     def open_source(self, marker: str | None, answer: dict[str, Any] | None) -> tuple[Any, Any]:
         """Show the cited document with the cited span highlighted; outputs: viewer, error."""
