@@ -35,10 +35,12 @@ class _SourceState:
     ids: set[str] = field(default_factory=set)
     hashes: set[str] = field(default_factory=set)
     n_chunks: set[int] = field(default_factory=set)
+    chunkings: set[str] = field(default_factory=set)
 
-    def complete_for(self, file_hash: str) -> bool:
+    def complete_for(self, file_hash: str, chunking: str) -> bool:
         return (
             self.hashes == {file_hash}
+            and self.chunkings == {chunking}
             and len(self.n_chunks) == 1
             and next(iter(self.n_chunks)) == len(self.ids)
         )
@@ -196,6 +198,7 @@ class Indexer:
             s.ids.add(c.id)
             s.hashes.add(c.metadata.get("file_hash", ""))
             s.n_chunks.add(int(c.metadata.get("n_chunks", -1)))
+            s.chunkings.add(str(c.metadata.get("chunking", "")))
         return dict(state)
 
     def _source_of(self, path: Path) -> str:
@@ -215,12 +218,16 @@ class Indexer:
                     f"{path}: not inside the corpus folder {self.settings.corpus_dir}; "
                     "copy it there first (the index mirrors that folder)."
                 )
+            if any(part.startswith(".") for part in Path(source).parts):
+                raise LoaderError(  # a full sync skips hidden files, and would delete its chunks
+                    f"{source}: hidden files (names starting with '.') are not indexed; rename it."
+                )
             if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
                 raise LoaderError(
                     f"{source}: unsupported file type {path.suffix or '(none)'!r}; supported: "
                     f"{', '.join(sorted(SUPPORTED_EXTENSIONS))}."
                 )
-            if old.ids and path.is_file() and old.complete_for(file_sha256(path)):
+            if old.ids and path.is_file() and old.complete_for(file_sha256(path), self.chunking):
                 return FileResult(source, "unchanged", len(old.ids)), None
             doc = load_file(path, self.settings.corpus_dir, int(self.settings.max_file_mb * 2**20))
             chunks = chunk_document(
@@ -239,6 +246,11 @@ class Indexer:
         status = "updated" if old.ids else "added"
         return None, _Pending(source, status, chunks, old.ids)
 
+    @property
+    def chunking(self) -> str:
+        """The chunker settings, recorded on every chunk: changing them re-chunks every file."""
+        return f"{self.settings.chunk_tokens}/{self.settings.chunk_overlap_tokens}"
+
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         enc = self.embedder.tokenizer.encode(text, add_special_tokens=False)
         return list(enc.offsets)
@@ -250,12 +262,15 @@ class Indexer:
         existing = {c.id: c.metadata for c in self.store.get([c.id for c in chunks])}
         fresh = [c for c in chunks if c.id not in existing]  # a killed run's leftovers are reused
         if fresh:
-            self.store.upsert(fresh, self.embedder.encode([c.text for c in fresh]), indexed_at)
+            vectors = self.embedder.encode([c.text for c in fresh])
+            self.store.upsert(fresh, vectors, indexed_at, self.chunking)
         # A chunk kept from the previous version (same id, same text) must carry the new file
         # hash and chunk count (and title), or the file would never count as unchanged again.
-        stale = [c for c in chunks if c.id in existing and not _same_metadata(existing[c.id], c)]
+        stale = [
+            c for c in chunks if c.id in existing and not _same_metadata(existing[c.id], c, self.chunking)
+        ]
         if stale:
-            self.store.update_metadata(stale, indexed_at)
+            self.store.update_metadata(stale, indexed_at, self.chunking)
         results = []
         for p in pending:
             new_ids = {c.id for c in p.chunks}
@@ -286,8 +301,8 @@ class Indexer:
         self._build_keyword().save(self.keyword_dir)
 
 
-def _same_metadata(stored: dict[str, object], chunk: Chunk) -> bool:
-    wanted = chunk_metadata(chunk, "")
+def _same_metadata(stored: dict[str, object], chunk: Chunk, chunking: str) -> bool:
+    wanted = chunk_metadata(chunk, "", chunking)
     return all(stored.get(k) == v for k, v in wanted.items() if k != "indexed_at")
 
 

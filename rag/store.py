@@ -25,8 +25,10 @@ class StoredChunk:
     metadata: dict[str, Any]
 
 
-def chunk_metadata(chunk: Chunk, indexed_at: str) -> dict[str, Any]:
-    """Chroma metadata for a chunk (Chroma has no null: page 0 means 'no pages')."""
+def chunk_metadata(chunk: Chunk, indexed_at: str, chunking: str = "") -> dict[str, Any]:
+    """Chroma metadata for a chunk (Chroma has no null: page 0 means 'no pages').
+
+    ``chunking`` names the chunker settings that cut it, so a sync can tell when they changed."""
     return {
         "source": chunk.source,
         "title": chunk.title,
@@ -36,6 +38,7 @@ def chunk_metadata(chunk: Chunk, indexed_at: str) -> dict[str, Any]:
         "chunk_hash": chunk.chunk_hash,
         "file_hash": chunk.file_hash,
         "n_chunks": chunk.n_chunks,
+        "chunking": chunking,
         "indexed_at": indexed_at,
     }
 
@@ -138,7 +141,9 @@ class Store:
         self._collection = None
 
     # --- writes -------------------------------------------------------------------------
-    def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray, indexed_at: str) -> None:
+    def upsert(
+        self, chunks: Sequence[Chunk], embeddings: np.ndarray, indexed_at: str, chunking: str = ""
+    ) -> None:
         col = self.collection(create=True)
         step = max(1, min(self._client.get_max_batch_size(), 2000))
         for i in range(0, len(chunks), step):
@@ -146,17 +151,18 @@ class Store:
             col.upsert(
                 ids=[c.id for c in part],
                 documents=[c.text for c in part],
-                metadatas=[chunk_metadata(c, indexed_at) for c in part],
+                metadatas=[chunk_metadata(c, indexed_at, chunking) for c in part],
                 embeddings=embeddings[i : i + step],
             )
 
-    def update_metadata(self, chunks: Sequence[Chunk], indexed_at: str) -> None:
+    def update_metadata(self, chunks: Sequence[Chunk], indexed_at: str, chunking: str = "") -> None:
         """Rewrite the metadata of chunks already stored (same id, so same text), keeping vectors."""
         col = self.collection(create=True)
         step = max(1, min(self._client.get_max_batch_size(), 2000))
         for i in range(0, len(chunks), step):
             part = chunks[i : i + step]
-            col.update(ids=[c.id for c in part], metadatas=[chunk_metadata(c, indexed_at) for c in part])
+            metadatas = [chunk_metadata(c, indexed_at, chunking) for c in part]
+            col.update(ids=[c.id for c in part], metadatas=metadatas)
 
     def delete(self, ids: Sequence[str]) -> None:
         if not ids:

@@ -205,6 +205,17 @@ def test_removing_a_file_deletes_its_chunks(ix: Indexer) -> None:
     assert ix.store.count() == 0 and KeywordIndex.load(ix.keyword_dir).ids == []  # type: ignore[union-attr]
 
 
+def test_changed_chunk_settings_re_chunk_every_file(ix: Indexer, embedder: Embedder) -> None:
+    ix.sync()
+    before = sorted(stored_ids(ix))
+    smaller = make_indexer(ix.settings.corpus_dir.parent, embedder, chunk_tokens=48, chunk_overlap_tokens=8)
+    report = smaller.sync()
+    assert set(statuses(report).values()) == {"updated"}
+    assert sorted(stored_ids(smaller)) != before
+    assert_in_step(smaller)  # exactly the chunks the new settings cut
+    assert set(statuses(smaller.sync()).values()) == {"unchanged"}
+
+
 def test_sync_of_given_files_never_deletes_others(ix: Indexer) -> None:
     ix.sync()
     beta, gamma = ids_of(ix, "sub/beta.md"), ids_of(ix, "gamma.txt")
@@ -272,6 +283,12 @@ def test_hidden_files_and_folders_are_ignored(ix: Indexer) -> None:
     (ix.settings.corpus_dir / ".DS_Store").write_bytes(b"\x00\x01")
     report = ix.sync()
     assert sorted(statuses(report)) == ["alpha.txt", "gamma.txt", "sub/beta.md"] and report.ok
+    assert_in_step(ix)
+    # Given explicitly (an upload, `--file`), a hidden file is refused rather than indexed now
+    # and silently dropped by the next full sync.
+    report = ix.sync(files=[ix.settings.corpus_dir / ".draft.txt", ix.settings.corpus_dir / ".git/notes.md"])
+    assert set(statuses(report).values()) == {"failed"}
+    assert all("hidden" in f.reason for f in report.files)
     assert_in_step(ix)
 
 
