@@ -393,6 +393,11 @@ def test_python_api_returns_typed_reports(tmp_path: Path) -> None:
     assert "unsupported" in added.by_status("failed")[0].reason
     assert (corpus / "two.md").is_file() and not (corpus / "three.exe").exists()
     assert added.total_chunks == assistant.status().chunks == 2
+    with assistant._write_lock:  # a re-index already running in this process (e.g. the web app's)
+        with pytest.raises(IndexBusyError):
+            assistant.index()
+        with pytest.raises(IndexBusyError):
+            assistant.add_files([upload / "two.md"])
     rebuilt = rag.index(rebuild=True)
     assert rebuilt.counts["added"] == 2 and rebuilt.total_chunks == 2
     assert [d.source for d in assistant.documents()] == ["one.txt", "two.md"]
