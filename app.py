@@ -91,7 +91,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
             f"Refusing to serve on {settings.host}: it is reachable from other machines and no "
             "credentials are set. Set RAG_AUTH=user:password, or bind to 127.0.0.1 (RAG_HOST)."
         )
-    here = Path.cwd()
+    env_files = {str(Path.cwd() / ".env"), str(Path(__file__).resolve().parent / ".env")}
     return {
         "server_name": settings.host,
         "server_port": settings.port,
@@ -99,7 +99,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "max_file_size": int(settings.max_upload_mb * 2**20),
         # Gradio serves only files it created itself (uploads); these are blocked on top of that.
         "allowed_paths": [],
-        "blocked_paths": [str(settings.index_dir), str(settings.corpus_dir), str(here / ".env")],
+        "blocked_paths": [str(settings.index_dir), str(settings.corpus_dir), *sorted(env_files)],
         "ssr_mode": False,
         "show_error": False,
         "css": CSS,

@@ -72,7 +72,7 @@ def _fail_if_called(*args: Any) -> None:
 
 def test_file_routes_serve_nothing_of_ours(settings: Settings) -> None:
     opts = app.launch_options(settings)
-    assert opts["allowed_paths"] == []
+    assert opts["allowed_paths"] == [] and opts["max_file_size"] == int(settings.max_upload_mb * 2**20)
     assert {str(settings.index_dir), str(settings.corpus_dir)} <= set(opts["blocked_paths"])
 
 

@@ -112,8 +112,10 @@ def test_ask_view_source_upload_and_ask_again(page, tmp_path: Path) -> None:  # 
     assert "Freedom Edge" in answer.inner_text()
     marker = answer.locator('a[href="#source-1"]')
     assert marker.inner_text() == "[1]"
-    seen = page.evaluate("window.__seen")
-    assert len(seen) >= 2 and "Freedom Edge" in seen[-1], seen  # more than one state: it streamed
+    seen = [t for t in page.evaluate("window.__seen") if t and t != "…"]
+    final = answer.inner_text().strip()
+    partial = [t for t in seen if t != final]
+    assert partial and all(final.startswith(t.rstrip(" .…")) for t in partial), seen  # it streamed in
     source = page.locator("#source-1")
     assert "lowy-institute" in source.inner_text() and "score" in source.inner_text()
     passage = source.locator(".passage").inner_text()
@@ -185,3 +187,20 @@ def test_hostile_document_is_shown_as_text(page, tmp_path: Path) -> None:  # typ
     })"""
     )
     assert active == {"scripts": 0, "images": 0, "jsLinks": 0, "docLinks": 0, "handlers": 0}, active
+
+
+def test_example_questions_and_clear(page) -> None:  # type: ignore[no-untyped-def]
+    example = page.locator("#chat").get_by_text("Who is South Korea's defence minister?")
+    example.click()  # the empty chat offers example questions; a click asks one
+    page.locator("#sources .source").first.wait_for()
+    assert "Shin Wonsik" in _last_bot(page).inner_text()
+    # a follow-up: the standalone query that was searched is shown, small, above the answer
+    _ask(page, "What did he say in his TV interview?")
+    searched = page.locator("#chat sub").get_by_text("searched for:")
+    searched.wait_for()
+    assert "defence minister" in searched.inner_text()
+    assert "formalise" in _last_bot(page).inner_text()
+    page.locator("#clear").click()
+    page.locator("#sources .sources-empty").wait_for()
+    assert page.locator('#chat [data-testid="bot"]').count() == 0
+    example.wait_for()  # back to the empty chat with its examples
