@@ -109,7 +109,7 @@ class Indexer:
             self.store.collection(create=True)
             state = self._state()
             results, pending = [], []
-            targets = list_corpus(self.settings.corpus_dir) if files is None else list(files)
+            targets = list_corpus(self.settings.corpus_dir) if files is None else _unique(files)
             indexed_at = datetime.now(UTC).isoformat(timespec="seconds")
             for n, path in enumerate(targets, 1):
                 if progress:
@@ -299,6 +299,18 @@ class Indexer:
         ):
             return
         self._build_keyword().save(self.keyword_dir)
+
+
+def _unique(paths: Sequence[Path]) -> list[Path]:
+    """The paths in order, each file once (a file given twice would upsert duplicate ids)."""
+    seen: set[Path] = set()
+    out = []
+    for p in map(Path, paths):
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
 
 
 def _same_metadata(stored: dict[str, object], chunk: Chunk, chunking: str) -> bool:

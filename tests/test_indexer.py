@@ -234,6 +234,20 @@ def test_sync_of_given_files_never_deletes_others(ix: Indexer) -> None:
     assert_in_step(ix)
 
 
+def test_a_file_given_twice_is_indexed_once(ix: Indexer, monkeypatch: pytest.MonkeyPatch) -> None:
+    new = write(ix, "delta.txt", "Delta\n\nThe Camp David summit took place in August 2023.")
+    monkeypatch.chdir(ix.settings.corpus_dir)
+    report = ix.sync(files=[new, new, Path("delta.txt"), Path("sub/../delta.txt")])
+    assert [(f.source, f.status) for f in report.files] == [("delta.txt", "added")]
+    upload = ix.settings.corpus_dir.parent / "upload"
+    for d in ("one", "two"):  # two uploads that share a file name
+        write(ix, f"../upload/{d}/same.txt", f"Same\n\nVersion {d}.")
+    assistant = Assistant(ix.settings, ix, composer=None)
+    added = assistant.add_files([upload / "one" / "same.txt", upload / "two" / "same.txt"])
+    assert [(f.source, f.status) for f in added.files] == [("same.txt", "added")]
+    assert "Version two." in (ix.settings.corpus_dir / "same.txt").read_text()
+
+
 def test_given_file_outside_the_corpus_is_refused(ix: Indexer, tmp_path: Path) -> None:
     ix.sync()
     outside = tmp_path / "elsewhere.txt"
