@@ -52,8 +52,12 @@ document.addEventListener("click", (event) => {
   event.preventDefault();
   event.stopPropagation();
   const n = link.getAttribute("href").slice("#source-".length);
-  const radio = document.querySelector('#source-picker input[type="radio"][value="' + CSS.escape(n) + '"]');
-  if (radio) radio.click();
+  const open = (tries) => {  // the picker may still be rendering the new answer's sources
+    const radio = document.querySelector('#source-picker input[type="radio"][value="' + CSS.escape(n) + '"]');
+    if (radio) radio.click();
+    else if (tries > 0) setTimeout(() => open(tries - 1), 100);
+  };
+  open(30);
   const card = document.getElementById("source-" + n);
   if (card) card.scrollIntoView({behavior: "smooth", block: "nearest"});
 }, true);
@@ -143,7 +147,10 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                 with gr.Column(scale=2):
                     sources = gr.HTML(render.sources_html(None), elem_id="sources", label="Sources")
                     picker = gr.Radio(
-                        label="Open a source", choices=[], visible=False, elem_id="source-picker"
+                        label="Open a source",
+                        info="Click a marker [n] in an answer, or pick the source here.",
+                        choices=[],
+                        elem_id="source-picker",
                     )
             viewer = gr.HTML(render.viewer_placeholder(), elem_id="viewer", label="Source viewer")
 

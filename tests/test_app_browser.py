@@ -156,6 +156,19 @@ def test_ask_view_source_upload_and_ask_again(page, tmp_path: Path) -> None:  # 
     page.screenshot(path=str(tmp_path / "uploaded-answer.png"), full_page=True)
     assert (tmp_path / "uploaded-answer.png").stat().st_size > 10_000
 
+    # 5. Delete it again; the same question is then not answered from the documents.
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#delete-pick input").click()
+    page.get_by_role("option", name="zorblax treaty.txt").click()
+    page.locator("#delete-btn").click()
+    report.get_by_text("deleted", exact=True).wait_for()
+    status.get_by_text("2 documents").wait_for()
+    assert page.locator("#documents").get_by_text("Zorblax Treaty").count() == 0
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "Where was the Zorblax Treaty signed?")
+    page.locator("#chat").get_by_text("Not answered from the documents").last.wait_for()
+    assert "Reykjavik" not in _last_bot(page).inner_text()
+
 
 def test_hostile_document_is_shown_as_text(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _ask(page, "Who signed the Quokka Accord?")

@@ -50,7 +50,7 @@ class Handlers:
         yield "", chat, keep, keep, keep, keep, keep, _hidden()
         final: Answer | None = None
         try:
-            for part in self.assistant.stream(question, [tuple(t) for t in turns or []]):
+            for part in self.assistant.stream(question, [(q, a) for q, a in turns or []]):
                 if isinstance(part, Answer):
                     final = part
                 else:
@@ -65,7 +65,7 @@ class Handlers:
         chat[-1] = {"role": "assistant", "content": render.chat_message(data)}
         turns = [*(turns or []), [question, final.text]]
         choices = render.source_choices(data)
-        picker = gr.update(choices=choices, value=None, visible=bool(choices))
+        picker = gr.update(choices=choices, value=None)
         viewer = render.viewer_placeholder()
         yield keep, chat, turns, data, render.sources_html(data), picker, viewer, keep
 
@@ -88,7 +88,7 @@ class Handlers:
     def clear() -> tuple[Any, ...]:
         """Empty chat; outputs: msg, chat, turns, answer, sources, picker, viewer, error."""
         empty_viewer = render.viewer_placeholder()
-        picker = gr.update(choices=[], value=None, visible=False)
+        picker = gr.update(choices=[], value=None)
         return "", [], [], None, render.sources_html(None), picker, empty_viewer, _hidden()
 
     # --- REST -------------------------------------------------------------------------------
