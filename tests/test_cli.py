@@ -239,3 +239,9 @@ def test_usage_errors_exit_non_zero() -> None:
     assert info.value.code == 2
     with pytest.raises(SystemExit):
         main(["index", "--bogus"])
+
+
+def test_empty_question_is_a_readable_error(seeded_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "   "]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "empty" in err
