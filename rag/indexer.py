@@ -109,7 +109,7 @@ class Indexer:
             self.store.collection(create=True)
             state = self._state()
             results, pending = [], []
-            targets = list_corpus(self.settings.corpus_dir) if files is None else _unique(files)
+            targets = _unique(list_corpus(self.settings.corpus_dir) if files is None else files)
             indexed_at = datetime.now(UTC).isoformat(timespec="seconds")
             for n, path in enumerate(targets, 1):
                 if progress:
@@ -302,7 +302,8 @@ class Indexer:
 
 
 def _unique(paths: Sequence[Path]) -> list[Path]:
-    """The paths in order, each file once (a file given twice would upsert duplicate ids)."""
+    """The paths in order, each file once: a file given twice, or a symlink to a file of the
+    corpus, must not be indexed twice under the same source."""
     seen: set[Path] = set()
     out = []
     for p in map(Path, paths):

@@ -239,6 +239,11 @@ def test_a_file_given_twice_is_indexed_once(ix: Indexer, monkeypatch: pytest.Mon
     monkeypatch.chdir(ix.settings.corpus_dir)
     report = ix.sync(files=[new, new, Path("delta.txt"), Path("sub/../delta.txt")])
     assert [(f.source, f.status) for f in report.files] == [("delta.txt", "added")]
+    (ix.settings.corpus_dir / "alias.txt").symlink_to(new)  # the same file under a second name
+    assert [(f.source, f.status) for f in ix.sync().files if f.source == "delta.txt"] == [
+        ("delta.txt", "unchanged")
+    ]
+    assert "alias.txt" not in {c.metadata["source"] for c in ix.store.scan()}
     upload = ix.settings.corpus_dir.parent / "upload"
     for d in ("one", "two"):  # two uploads that share a file name
         write(ix, f"../upload/{d}/same.txt", f"Same\n\nVersion {d}.")
