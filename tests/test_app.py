@@ -228,3 +228,17 @@ class _NoProgress:
 
 
 _no_progress: Any = _NoProgress()
+
+
+def test_llm_down_is_a_notice_under_the_extractive_answer(seeded_assistant: Any) -> None:
+    from rag import Assistant
+
+    pytest.importorskip("langchain_openai")
+    s = seeded_assistant.settings.model_copy(
+        update={"llm_provider": "openai", "llm_base_url": "http://127.0.0.1:9/v1", "llm_timeout": 3.0}
+    )
+    h = Handlers(Assistant.from_settings(s))
+    _, chat, _, data, *_ = _drain(h.respond("What is Freedom Edge?", [], []))[-1]
+    assert data["notice"] and not data["abstained"]
+    out = _rendered_markdown(chat[-1]["content"])
+    assert "<blockquote>" in out and "⚠" in out and "Freedom Edge" in out
