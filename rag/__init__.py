@@ -10,6 +10,8 @@ This module is the public API; everything else is an implementation detail.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Settings
@@ -71,9 +73,14 @@ def answer(question: str, history: History | None = None) -> Answer:
     return default_assistant().answer(question, history)
 
 
-def index(rebuild: bool = False) -> IndexReport:
-    """Sync the default corpus folder into the default index."""
-    return default_assistant().index(rebuild=rebuild)
+def index(rebuild: bool = False, *, files: Sequence[str | Path] | None = None) -> IndexReport:
+    """Sync the default corpus folder into the default index (``rag index``).
+
+    With ``files``, add or update just those files of the corpus folder and delete nothing
+    (``rag index --file``); with ``rebuild``, start from an empty index (``rag index --rebuild``).
+    """
+    paths = [Path(f) for f in files] if files is not None else None
+    return default_assistant().index(paths, rebuild=rebuild)
 
 
 def __getattr__(name: str) -> object:

@@ -417,9 +417,13 @@ def test_python_api_returns_typed_reports(tmp_path: Path) -> None:
             assistant.index()
         with pytest.raises(IndexBusyError):
             assistant.add_files([upload / "two.md"])
+    (corpus / "one.txt").write_text("One\n\nThe trilateral secretariat opened in Seoul in 2024.")
+    (corpus / "two.md").unlink()
+    partial = rag.index(files=[corpus / "one.txt"])  # like `rag index --file`: deletes nothing
+    assert statuses(partial) == {"one.txt": "updated"} and partial.total_chunks == 2
     rebuilt = rag.index(rebuild=True)
-    assert rebuilt.counts["added"] == 2 and rebuilt.total_chunks == 2
-    assert [d.source for d in assistant.documents()] == ["one.txt", "two.md"]
+    assert rebuilt.counts["added"] == 1 and rebuilt.total_chunks == 1
+    assert [d.source for d in assistant.documents()] == ["one.txt"]
 
 
 # --- the store underneath -----------------------------------------------------------------
