@@ -36,8 +36,8 @@ index: install
 	$(PY) -m rag index
 
 lint: install
-	$(VENV)/bin/ruff check rag tests app.py bench
-	$(VENV)/bin/mypy rag
+	$(VENV)/bin/ruff check rag tests app.py webui bench
+	$(VENV)/bin/mypy rag app.py webui
 
 bench: install
 	$(PY) bench/index_bench.py

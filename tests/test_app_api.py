@@ -177,3 +177,9 @@ def test_refuses_to_start_on_a_network_address_without_credentials(tmp_path: Pat
     assert out.returncode != 0
     assert "Refusing to serve on 0.0.0.0" in out.stderr and "RAG_AUTH=user:password" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_snippets_are_the_readme_s() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert CLIENT_SNIPPET.strip() in readme
+    assert CURL_SNIPPET.strip() in readme

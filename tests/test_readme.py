@@ -21,6 +21,11 @@ def blocks(lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
 
 
+def library_blocks() -> list[str]:
+    """Python examples that need no running web app (the REST ones run in test_app_api.py)."""
+    return [b for b in blocks("python") if "gradio_client" not in b]
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> dict[str, str]:
     root = tmp_path_factory.mktemp("readme")
@@ -45,9 +50,9 @@ def test_readme_has_exactly_the_two_setup_commands() -> None:
     assert "torch==2.13.0" in makefile
 
 
-@pytest.mark.parametrize("n", range(len(blocks("python"))))
+@pytest.mark.parametrize("n", range(len(library_blocks())))
 def test_python_examples_run(n: int, env: dict[str, str]) -> None:
-    code = blocks("python")[n]
+    code = library_blocks()[n]
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          cwd=PROJECT_ROOT, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
