@@ -45,7 +45,7 @@ def main() -> None:
     print(f"{'file':<22} {'answerable ok':>14} {'abstained':>10} {'bad cites':>10} {'p50 ms':>7}")
     for path in files:
         rows, summary = qa_eval(assistant, path)
-        for row, res in zip(read_jsonl(path), rows):
+        for row, res in zip(read_jsonl(path), rows, strict=True):
             history = [(q, a) for q, a in row.get("history", [])] or None
             score = best_score(assistant, row["q"], history)
             if row.get("answerable", True) and res["correct"]:

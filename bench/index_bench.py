@@ -62,8 +62,9 @@ def main() -> None:
     )
     env.pop("RAG_CHROMA_URL", None)
     # Make sure the one-off ONNX export is not billed to the index run (it is cached per machine).
-    subprocess.run([sys.executable, "-c", "from rag.config import Settings; from rag.embeddings import Embedder; "
-                    "Embedder(Settings()).warm_up()"], env=env, check=True, capture_output=True)
+    warm = "from rag.config import Settings; from rag.embeddings import Embedder; " \
+           "Embedder(Settings()).warm_up()"
+    subprocess.run([sys.executable, "-c", warm], env=env, check=True, capture_output=True)
 
     full_s, full_rss, full = run_index(env)
     again_s, again_rss, again = run_index(env)
@@ -71,8 +72,10 @@ def main() -> None:
     print(f"SciFact corpus: {n_docs} documents written as files in {prep:.1f} s (not timed below)")
     print(f"backend: {args.backend}   cpus: {os.cpu_count()}")
     print(f"{'run':<22} {'seconds':>8} {'docs/s':>8} {'chunks/s':>9} {'peak RSS MB':>12}  counts")
-    print(f"{'full index (empty)':<22} {full_s:>8.1f} {n_docs / full_s:>8.1f} {chunks / full_s:>9.1f} {full_rss:>12.0f}  {full['counts']}")
-    print(f"{'re-index, unchanged':<22} {again_s:>8.2f} {n_docs / again_s:>8.0f} {'-':>9} {again_rss:>12.0f}  {again['counts']}")
+    print(f"{'full index (empty)':<22} {full_s:>8.1f} {n_docs / full_s:>8.1f} {chunks / full_s:>9.1f} "
+          f"{full_rss:>12.0f}  {full['counts']}")
+    print(f"{'re-index, unchanged':<22} {again_s:>8.2f} {n_docs / again_s:>8.0f} {'-':>9} "
+          f"{again_rss:>12.0f}  {again['counts']}")
     print(f"chunks: {chunks}; in-process sync time of the unchanged run: {again['seconds']:.2f} s")
     if args.keep:
         print(f"kept: {work}")

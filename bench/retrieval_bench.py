@@ -69,7 +69,8 @@ def main() -> None:
         assistant.answer(q)
         full.append((time.perf_counter() - t) * 1000)
     print(f"\nwarm latency over {len(texts)} queries (ms)   p50     p95")
-    print(f"  retrieval (hybrid, top {base.top_k})       {statistics.median(retr):6.1f}  {pct(retr, .95):6.1f}")
+    print(f"  retrieval (hybrid, top {base.top_k})       "
+          f"{statistics.median(retr):6.1f}  {pct(retr, .95):6.1f}")
     print(f"  full extractive answer            {statistics.median(full):6.1f}  {pct(full, .95):6.1f}")
 
 

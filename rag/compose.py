@@ -10,8 +10,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from .chunking import sentence_spans
 from .config import Settings
 from .documents import DocumentTexts
@@ -100,7 +98,7 @@ class Composer:
             own_total = sum(weight[t] for t in own)
             cover = [
                 0.5 * cv + 0.5 * sum(weight[t] for t in own & content_terms(c.text)) / own_total
-                for cv, c in zip(cover, raw)
+                for cv, c in zip(cover, raw, strict=True)
             ]
         wants = _answer_type(question or query)
         # Embed only the most promising sentences: keeps a warm answer well under 100 ms.

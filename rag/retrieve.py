@@ -1,5 +1,6 @@
 """Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by a convex combination of
-rank-anchored normalised scores computed for every candidate on both sides. Exposed as a LangChain retriever."""
+rank-anchored normalised scores computed for every candidate on both sides. Exposed as a LangChain
+retriever."""
 
 from __future__ import annotations
 

@@ -74,8 +74,11 @@ def cli_lines() -> list[str]:
 
 @pytest.mark.parametrize("cmd", cli_lines())
 def test_cli_examples_run(cmd: str, env: dict[str, str]) -> None:
-    cmd = cmd.replace(".venv/bin/rag", f"{sys.executable} -m rag").replace("../shared/eval/dev_qa.jsonl", str(DEV_QA))
-    out = subprocess.run(cmd, shell=True, env=env, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300)
+    cmd = cmd.replace(".venv/bin/rag", f"{sys.executable} -m rag")
+    cmd = cmd.replace("../shared/eval/dev_qa.jsonl", str(DEV_QA))
+    out = subprocess.run(
+        cmd, shell=True, env=env, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip()
     assert "Traceback" not in out.stderr
