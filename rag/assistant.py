@@ -18,6 +18,7 @@ from .rewrite import History, needs_context, rewrite
 from .schema import Answer, DocumentInfo, FileResult, IndexReport, IndexStatus
 
 if TYPE_CHECKING:
+    from .compose import Composer
     from .indexer import Indexer, Progress
     from .retrieve import HybridRetriever, HybridSearcher, Mode
 
@@ -25,10 +26,10 @@ if TYPE_CHECKING:
 class Assistant:
     """Answers questions from the index and keeps the index in sync with the corpus."""
 
-    def __init__(self, settings: Settings, indexer: Indexer, composer: Any) -> None:
+    def __init__(self, settings: Settings, indexer: Indexer, composer: Composer | None = None) -> None:
         self.settings = settings
         self.indexer = indexer
-        self.composer = composer
+        self._composer = composer
         self._searcher: HybridSearcher | None = None
         self._keyword_stamp: str | None = None
         self._search_lock = threading.Lock()
@@ -38,8 +39,6 @@ class Assistant:
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Assistant:
         """Wire every component from one Settings object (the single place that does so)."""
-        from .compose import Composer
-        from .documents import DocumentTexts
         from .embeddings import Embedder
         from .indexer import Indexer
         from .store import Store
@@ -48,8 +47,17 @@ class Assistant:
         embedder = Embedder(settings)
         store = Store(settings, embedder.name, embedder.dimension)
         indexer = Indexer(settings, embedder, store)
-        composer = Composer(settings, embedder, DocumentTexts(settings))
-        return cls(settings, indexer, composer)
+        return cls(settings, indexer)
+
+    @property
+    def composer(self) -> Composer:
+        """The answer composer, built on first use: indexing alone never imports it."""
+        if self._composer is None:
+            from .compose import Composer
+            from .documents import DocumentTexts
+
+            self._composer = Composer(self.settings, self.indexer.embedder, DocumentTexts(self.settings))
+        return self._composer
 
     # --- answering ----------------------------------------------------------------------
     def searcher(self) -> HybridSearcher:

@@ -3,7 +3,11 @@
 Crash safety: a file's new chunks are upserted before its old ones are deleted, every chunk
 records its file's hash and chunk count, and a file counts as unchanged only when the index
 holds exactly its full set of chunks. A run killed at any point therefore leaves a searchable
-index, and the next run converges to the same state as a clean run.
+index, and the next run converges to the same state as a clean run. A rebuild writes into a
+staging collection that replaces the index only once complete.
+
+Speed: embedding dominates. While one group of chunks is embedded (onnxruntime releases the
+GIL), the next files are read and chunked and the previous group is written to Chroma.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +57,16 @@ class _Pending:
     status: str
     chunks: list[Chunk]
     old_ids: set[str]
+
+
+@dataclass
+class _Embedded:
+    """A group of pending files with the vectors of their new chunks."""
+
+    pending: list[_Pending]
+    existing: dict[str, dict[str, object]]  # metadata of chunks already stored, by id
+    fresh: list[Chunk]
+    vectors: object
 
 
 def file_sha256(path: Path) -> str:
@@ -102,13 +117,20 @@ class Indexer:
                 f"The corpus folder {self.settings.corpus_dir} does not exist; nothing was changed. "
                 "Create it, or point RAG_CORPUS_DIR at the folder of your documents."
             )
-        with self._write_lock():
+        if rebuild and files is not None:
+            raise ConfigError(
+                "A rebuild re-indexes the whole corpus folder; run it without a file list "
+                "(`rag index --rebuild`), or drop --rebuild to add or update just these files."
+            )
+        with self._write_lock(), ThreadPoolExecutor(1, thread_name_prefix="embed") as embedding:
             t0 = time.perf_counter()
             if rebuild:
-                self.store.drop()
+                self.store.begin_rebuild()  # the current index stays in place until the end
             self.store.collection(create=True)
             state = self._state()
-            results, pending = [], []
+            results: list[FileResult] = []
+            pending: list[_Pending] = []
+            in_flight: Future[_Embedded] | None = None
             targets = _unique(list_corpus(self.settings.corpus_dir) if files is None else files)
             indexed_at = datetime.now(UTC).isoformat(timespec="seconds")
             for n, path in enumerate(targets, 1):
@@ -120,9 +142,16 @@ class Indexer:
                 if todo:
                     pending.append(todo)
                 if sum(len(p.chunks) for p in pending) >= _EMBED_GROUP:
-                    results += self._write(pending, indexed_at)
+                    done = in_flight.result() if in_flight else None
+                    in_flight = embedding.submit(self._embed, pending)
                     pending = []
-            results += self._write(pending, indexed_at)
+                    if done:  # stored while the next group is being embedded
+                        results += self._store(done, indexed_at)
+            if in_flight:
+                results += self._store(in_flight.result(), indexed_at)
+            results += self._store(self._embed(pending), indexed_at)
+            if rebuild:
+                self.store.commit_rebuild()
             if files is None:
                 present = {self._source_of(p) for p in targets}
                 gone = sorted(set(state) - present)
@@ -255,15 +284,20 @@ class Indexer:
         enc = self.embedder.tokenizer.encode(text, add_special_tokens=False)
         return list(enc.offsets)
 
-    def _write(self, pending: list[_Pending], indexed_at: str) -> list[FileResult]:
+    def _embed(self, pending: list[_Pending]) -> _Embedded:
+        chunks = [c for p in pending for c in p.chunks]
+        existing = {c.id: c.metadata for c in self.store.get([c.id for c in chunks])} if chunks else {}
+        fresh = [c for c in chunks if c.id not in existing]  # a killed run's leftovers are reused
+        vectors = self.embedder.encode([c.text for c in fresh]) if fresh else None
+        return _Embedded(pending, existing, fresh, vectors)
+
+    def _store(self, batch: _Embedded, indexed_at: str) -> list[FileResult]:
+        pending, existing, fresh = batch.pending, batch.existing, batch.fresh
         if not pending:
             return []
         chunks = [c for p in pending for c in p.chunks]
-        existing = {c.id: c.metadata for c in self.store.get([c.id for c in chunks])}
-        fresh = [c for c in chunks if c.id not in existing]  # a killed run's leftovers are reused
         if fresh:
-            vectors = self.embedder.encode([c.text for c in fresh])
-            self.store.upsert(fresh, vectors, indexed_at, self.chunking)
+            self.store.upsert(fresh, batch.vectors, indexed_at, self.chunking)  # type: ignore[arg-type]
         # A chunk kept from the previous version (same id, same text) must carry the new file
         # hash and chunk count (and title), or the file would never count as unchanged again.
         stale = [

@@ -43,6 +43,10 @@ def chunk_metadata(chunk: Chunk, indexed_at: str, chunking: str = "") -> dict[st
     }
 
 
+def _staging(name: str) -> str:
+    return f"{name}__rebuild"
+
+
 class Store:
     """One Chroma collection that remembers which embedding model filled it."""
 
@@ -94,7 +98,11 @@ class Store:
         if self._collection is not None:
             return self._collection
         name = self.settings.collection
-        exists = name in {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+        names = self._names()
+        if name not in names and _staging(name) in names:
+            self._finish_interrupted_commit()
+            names = self._names()
+        exists = name in names
         if not exists and not create:
             raise IndexMissingError(
                 f"No index found at {self.location} (collection {name!r}). "
@@ -111,20 +119,51 @@ class Store:
                     "Run `rag index --rebuild` to rebuild it with the current model."
                 )
         else:
-            col = self._client.create_collection(
-                name,
-                metadata={"embedding_model": self.model_name, "dimension": self.dimension},
-                configuration={
-                    "hnsw": {
-                        "space": "cosine",
-                        "ef_search": self.settings.hnsw_ef_search,
-                        "ef_construction": self.settings.hnsw_ef_construction,
-                    }
-                },
-                embedding_function=None,
-            )
+            col = self._create(name)
         self._collection = col
         return col
+
+    def _names(self) -> set[str]:
+        return {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+
+    def _create(self, name: str) -> Any:
+        return self._client.create_collection(
+            name,
+            metadata={"embedding_model": self.model_name, "dimension": self.dimension},
+            configuration={
+                "hnsw": {
+                    "space": "cosine",
+                    "ef_search": self.settings.hnsw_ef_search,
+                    "ef_construction": self.settings.hnsw_ef_construction,
+                }
+            },
+            embedding_function=None,
+        )
+
+    # --- rebuilds: fill a staging collection, then swap it in ---------------------------
+    def begin_rebuild(self) -> None:
+        """Direct every write to a new, empty staging collection (the index stays searchable)."""
+        staging = _staging(self.settings.collection)
+        if staging in self._names():
+            self._client.delete_collection(staging)  # a rebuild that never finished
+        self._collection = self._create(staging)
+
+    def commit_rebuild(self) -> None:
+        """Replace the index with the staging collection."""
+        col = self._collection
+        col.modify(metadata={**(col.metadata or {}), "complete": True})
+        self._finish_interrupted_commit()
+
+    def _finish_interrupted_commit(self) -> None:
+        """Swap a complete staging collection in (also after a crash in the middle of a swap)."""
+        name, staging = self.settings.collection, _staging(self.settings.collection)
+        col = self._client.get_collection(staging)
+        if not (col.metadata or {}).get("complete"):
+            return  # an unfinished rebuild: the next rebuild starts it over
+        if name in self._names():
+            self._client.delete_collection(name)
+        col.modify(name=name)
+        self._collection = None
 
     def exists(self) -> bool:
         try:
@@ -132,13 +171,6 @@ class Store:
         except IndexMissingError:
             return False
         return True
-
-    def drop(self) -> None:
-        """Delete the collection (used by a rebuild)."""
-        names = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
-        if self.settings.collection in names:
-            self._client.delete_collection(self.settings.collection)
-        self._collection = None
 
     # --- writes -------------------------------------------------------------------------
     def upsert(

@@ -82,10 +82,10 @@ def expected_ids(corpus: Path, model_cache: Path) -> dict[str, set[str]]:
     }
 
 
-def index_and_kill(when: str, meanwhile: Callable[[], None] | None = None) -> str:
+def index_and_kill(when: str, meanwhile: Callable[[], None] | None = None, *args: str) -> str:
     """Start `python -m rag index`, SIGKILL it at the given moment; return what it printed.
     ``meanwhile`` runs while the indexer is still at work, just before the kill."""
-    proc = subprocess.Popen([sys.executable, "-m", "rag", "index"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "index", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env())
     assert proc.stderr is not None
     seen: list[str] = []
@@ -177,3 +177,26 @@ def test_sigkill_mid_run_keeps_the_index_usable_and_the_next_run_converges(
 
     settled = rag_cmd("index", "--json")
     assert json.loads(settled.stdout)["counts"]["unchanged"] == N_FILES + 2, settled.stdout
+
+
+def test_sigkill_during_a_rebuild_keeps_the_previous_index(tmp_path: Path, model_cache: Path) -> None:
+    """A rebuild fills a staging collection; killed, it leaves the live index exactly as it was."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "aa-zephyr.txt").write_text("Zephyr accord\n\n" + FACT + "\n\n" + paragraphs(1, 3))
+    for i in range(N_FILES):
+        (corpus / f"bulk-{i:03d}.txt").write_text(f"Bulk {i}\n\n" + paragraphs(100 + i, 10))
+    first = rag_cmd("index")
+    assert first.returncode == 0, first.stderr
+    before = probe()
+
+    index_and_kill("started", None, "--rebuild")
+
+    after = probe("Which accord was signed in Busan?")
+    assert sorted(after["ids"]) == sorted(before["ids"]) and after["count"] == before["count"]
+    assert not after["answer"]["abstained"] and "Zephyr" in after["answer"]["text"]
+    again = rag_cmd("index", "--rebuild", "--json")
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert report["counts"]["added"] == N_FILES + 1 and report["total_chunks"] == before["count"]
+    assert sorted(probe()["ids"]) == sorted(before["ids"])

@@ -96,7 +96,7 @@ class Spy:
 
     def __init__(self, ix: Indexer, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[str] = []
-        for obj, name in ((ix.store, "upsert"), (ix.store, "delete"), (ix.store, "drop"),
+        for obj, name in ((ix.store, "upsert"), (ix.store, "delete"), (ix.store, "begin_rebuild"),
                           (ix.embedder, "encode"), (KeywordIndex, "save")):
             monkeypatch.setattr(obj, name, self._wrap(name, getattr(obj, name)))
 
@@ -469,3 +469,41 @@ def test_writes_go_in_batches_within_chromas_limit(tmp_path: Path, embedder: Emb
     sizes.clear()
     ix.store.delete([c.id for c in chunks])
     assert len(sizes) == 4 and -min(sizes) <= limit and ix.store.count() == 0
+
+
+def test_rebuild_swaps_in_only_when_complete(ix: Indexer, monkeypatch: pytest.MonkeyPatch) -> None:
+    ix.sync()
+    before = sorted(c.id for c in ix.store.scan())
+    real = ix.embedder.encode
+
+    def broken(texts: Any) -> Any:
+        raise RuntimeError("embedding failed half-way")
+
+    monkeypatch.setattr(ix.embedder, "encode", broken)
+    with pytest.raises(RuntimeError):
+        ix.sync(rebuild=True)
+    monkeypatch.setattr(ix.embedder, "encode", real)
+    fresh = make_indexer(ix.settings.index_dir.parent, ix.embedder)  # a new process, in effect
+    assert sorted(c.id for c in fresh.store.scan()) == before  # the failed rebuild changed nothing
+    report = fresh.sync(rebuild=True)
+    assert report.counts["added"] == 3 and sorted(c.id for c in fresh.store.scan()) == before
+
+
+def test_an_interrupted_swap_is_finished_on_next_open(ix: Indexer) -> None:
+    ix.sync()
+    before = sorted(c.id for c in ix.store.scan())
+    store = ix.store
+    store.begin_rebuild()
+    ix.sync()  # fills the staging collection (the "rebuild" body)
+    staging = store.collection()
+    staging.modify(metadata={**(staging.metadata or {}), "complete": True})
+    store._client.delete_collection(ix.settings.collection)  # killed right after this step
+    fresh = make_indexer(ix.settings.index_dir.parent, ix.embedder)
+    assert sorted(c.id for c in fresh.store.scan()) == before
+
+
+def test_rebuild_with_a_file_list_is_refused(ix: Indexer) -> None:
+    ix.sync()
+    with pytest.raises(ConfigError, match="without a file list"):
+        ix.sync([ix.settings.corpus_dir / "gamma.txt"], rebuild=True)
+    assert ix.store.count() > 0
