@@ -232,7 +232,7 @@ class Indexer:
 
     def _source_of(self, path: Path) -> str:
         try:
-            return path.resolve().relative_to(self.settings.corpus_dir).as_posix()
+            return path.relative_to(self.settings.corpus_dir).as_posix()
         except ValueError:
             return path.name
 
@@ -242,7 +242,7 @@ class Indexer:
         source = self._source_of(path)
         old = state.get(source, _SourceState())
         try:
-            if not path.resolve().is_relative_to(self.settings.corpus_dir):
+            if not path.is_relative_to(self.settings.corpus_dir):
                 raise LoaderError(
                     f"{path}: not inside the corpus folder {self.settings.corpus_dir}; "
                     "copy it there first (the index mirrors that folder)."
@@ -344,7 +344,7 @@ def _unique(paths: Sequence[Path]) -> list[Path]:
         key = p.resolve()
         if key not in seen:
             seen.add(key)
-            out.append(p)
+            out.append(key)  # resolved once here; later steps rely on it
     return out
 
 
