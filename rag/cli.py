@@ -194,9 +194,10 @@ class _ProgressBar:
         if self._bar is None:
             from tqdm import tqdm
 
+            # Redrawn at most every 0.1 s (tqdm default; TQDM_MININTERVAL overrides), not once per file.
             self._bar = tqdm(total=total, unit="file", file=sys.stderr, leave=False)
-        self._bar.n = done
-        self._bar.set_postfix_str(name[-30:], refresh=True)
+        self._bar.set_postfix_str(name[-30:], refresh=False)
+        self._bar.update(done - self._bar.n)
 
     def close(self) -> None:
         if self._bar is not None:

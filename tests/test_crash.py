@@ -24,7 +24,8 @@ from rag.loaders import load_file
 
 pytestmark = pytest.mark.timeout(300)
 
-ENV = {"RAG_CHUNK_TOKENS": "64", "RAG_CHUNK_OVERLAP_TOKENS": "8"}  # many small chunks: cheap to embed
+ENV = {"RAG_CHUNK_TOKENS": "64", "RAG_CHUNK_OVERLAP_TOKENS": "8",  # many small chunks: cheap to embed
+       "TQDM_MININTERVAL": "0"}  # a progress line per file: the test kills at a chosen file
 FACT = "The Zephyr accord on maritime radar sharing was signed in Busan in 2019."
 N_FILES = 100
 
