@@ -45,42 +45,41 @@ class HybridSearcher:
         self.keyword = keyword
 
     def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        """The ``k`` best chunks for ``query``. Candidates are scored on both signals by id
+        alone; text and metadata are fetched for the ``k`` winners only (keeps search ~10 ms)."""
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
         qvec = self.embedder.encode([query])[0]
-        dense = {} if mode == "keyword" else {c.id: (c, s) for c, s in self.store.query(qvec, n)}
-        kw_scores = self.keyword.score_all(query) if mode != "dense" else None
-        kw = {} if kw_scores is None else dict(self.keyword.search(query, n, kw_scores))
+        dense = {} if mode == "keyword" else dict(self.store.nearest(qvec, n))
         if mode == "dense":
-            ranked = sorted(dense.values(), key=lambda cs: -cs[1])[:k]
-            return [Hit(c.id, c.text, c.metadata, s, s, 0.0) for c, s in ranked]
+            best = sorted(dense.items(), key=lambda kv: -kv[1])[:k]
+            return self._hits([(cid, s, s, 0.0) for cid, s in best])
+        kw_scores = self.keyword.score_all(query)
+        kw = dict(self.keyword.search(query, n, kw_scores))
         missing = [cid for cid in kw if cid not in dense]
-        chunks = {c.id: c for c, _ in dense.values()}
-        if missing:
-            got, vecs = self.store.get_with_embeddings(missing)
-            for c, v in zip(got, vecs, strict=True):
-                chunks[c.id] = c
-                dense[c.id] = (c, float(np.dot(qvec, v)))
+        if missing:  # keyword-only candidates: their cosine from the stored vectors
+            ids, vecs = self.store.vectors(missing)
+            dense.update(zip(ids, (vecs @ qvec).tolist(), strict=True))
         if mode == "keyword":
-            best = sorted(kw, key=lambda cid: -kw[cid])[:k]
-            return [
-                Hit(i, chunks[i].text, chunks[i].metadata, kw[i], dense[i][1], kw[i])
-                for i in best
-                if i in chunks
-            ]
-        assert kw_scores is not None  # hybrid mode scored every chunk above
-        ids = list(chunks)
-        d = np.array([dense[i][1] for i in ids], dtype=np.float64)
+            best_kw = sorted((cid for cid in kw if cid in dense), key=lambda cid: -kw[cid])[:k]
+            return self._hits([(cid, kw[cid], dense[cid], kw[cid]) for cid in best_kw])
+        ids = list(dense)
+        d = np.array([dense[i] for i in ids], dtype=np.float64)
         b = np.array(self.keyword.scores_for(kw_scores, ids), dtype=np.float64)
         w = self.settings.dense_weight
         depth = self.settings.candidates
         fused = w * _rescale(d, depth) + (1 - w) * _rescale(b, depth)
-        order = np.argsort(-fused, kind="stable")[:k]
-        hits = []
-        for i in order.tolist():
-            c = chunks[ids[i]]
-            hits.append(Hit(c.id, c.text, c.metadata, float(fused[i]), float(d[i]), float(b[i])))
-        return hits
+        order = np.argsort(-fused, kind="stable")[:k].tolist()
+        return self._hits([(ids[i], float(fused[i]), float(d[i]), float(b[i])) for i in order])
+
+    def _hits(self, scored: list[tuple[str, float, float, float]]) -> list[Hit]:
+        """(id, score, dense, keyword) rows → Hits with text and metadata, in the same order."""
+        chunks = {c.id: c for c in self.store.get([row[0] for row in scored])}
+        return [
+            Hit(cid, chunks[cid].text, chunks[cid].metadata, score, d, b)
+            for cid, score, d, b in scored
+            if cid in chunks
+        ]
 
 
 def _rescale(x: np.ndarray, depth: int) -> np.ndarray:

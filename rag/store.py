@@ -232,14 +232,17 @@ class Store:
             for i, cid in enumerate(got["ids"])
         ]
 
-    def get_with_embeddings(self, ids: Sequence[str]) -> tuple[list[StoredChunk], np.ndarray]:
-        """Chunks and their stored vectors, for scoring candidates found by keyword search."""
-        got = self.collection().get(ids=list(ids), include=["metadatas", "documents", "embeddings"])
-        chunks = [
-            StoredChunk(cid, got["documents"][i], dict(got["metadatas"][i] or {}))
-            for i, cid in enumerate(got["ids"])
-        ]
-        return chunks, np.asarray(got["embeddings"], dtype=np.float32).reshape(len(chunks), -1)
+    def vectors(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Stored vectors of these chunks (ids in the order returned; unknown ids are skipped)."""
+        got = self.collection().get(ids=list(ids), include=["embeddings"])
+        found = list(got["ids"])
+        return found, np.asarray(got["embeddings"], dtype=np.float32).reshape(len(found), -1)
+
+    def nearest(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """Ids of the nearest chunks with cosine similarity (1 - distance), best first."""
+        res = self.collection().query(query_embeddings=[embedding], n_results=n, include=["distances"])
+        pairs = zip(res["ids"][0], res["distances"][0], strict=True)
+        return [(cid, 1.0 - float(dist)) for cid, dist in pairs]
 
     def query(self, embedding: np.ndarray, n: int) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks with cosine similarity (1 - distance), best first."""
