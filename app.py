@@ -9,6 +9,7 @@ webui/render.py.
 
 import ipaddress
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +226,16 @@ def main(settings: Settings | None = None) -> None:
     except (RagError, ValueError) as exc:  # ValueError: pydantic's ValidationError for a bad RAG_*
         sys.exit(f"error: {exc}")
     _index_if_missing(assistant)
+    # Loads the model while the server starts: the first question then answers at warm speed.
+    threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
     build_app(assistant, settings).queue().launch(**options)
+
+
+def _warm_up(assistant: Assistant) -> None:
+    try:
+        assistant.warm_up()
+    except Exception as exc:  # noqa: BLE001 - a failed warm-up only means a slower first answer
+        print(f"warning: warm-up failed ({exc}); the first answer will be slower", file=sys.stderr)
 
 
 def _index_if_missing(assistant: Assistant) -> None:

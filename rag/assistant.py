@@ -59,6 +59,15 @@ class Assistant:
             self._composer = Composer(self.settings, self.indexer.embedder, DocumentTexts(self.settings))
         return self._composer
 
+    def warm_up(self) -> None:
+        """Load the model and the search indexes now, so the first question is not the slow one."""
+        self.indexer.embedder.warm_up()
+        try:
+            self.searcher()
+            self.composer  # noqa: B018 - built on first use
+        except RagError:
+            pass  # no index yet: the first question reports it
+
     # --- answering ----------------------------------------------------------------------
     def searcher(self) -> HybridSearcher:
         """The hybrid searcher, reloaded when another process has re-indexed."""

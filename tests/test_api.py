@@ -161,3 +161,16 @@ def test_status_and_documents(indexed: Settings) -> None:
     assert "all-MiniLM-L6-v2" in st.model and st.last_sync != "never"
     text = assistant.document_text(docs[0].source)
     assert "Freedom Edge" in text
+
+
+def test_warm_up_loads_model_and_indexes(indexed: Settings, settings: Settings) -> None:
+    from rag.assistant import Assistant
+
+    a = Assistant.from_settings(indexed)
+    assert a._searcher is None and a.indexer.embedder._model is None
+    a.warm_up()
+    assert a._searcher is not None and a.indexer.embedder._model is not None
+    empty = Assistant.from_settings(settings.model_copy(update={"index_dir": settings.index_dir / "none"}))
+    empty.warm_up()  # no index yet: nothing to load, and no error either
+    with pytest.raises(rag.IndexMissingError):
+        empty.answer("What is Freedom Edge?")
