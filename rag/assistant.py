@@ -79,6 +79,7 @@ class Assistant:
         stamp = KeywordIndex.saved_stamp(self.indexer.keyword_dir)
         with self._search_lock:
             if self._searcher is None or stamp != self._keyword_stamp:
+                self.indexer.store.refresh()  # another process may have swapped in a rebuild
                 self.indexer.store.collection()  # raises IndexMissingError with advice
                 keyword = self.indexer.keyword_index()
                 self._searcher = HybridSearcher(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -123,6 +123,20 @@ class Store:
         self._collection = col
         return col
 
+    def _read(self, op: Callable[[Any], Any]) -> Any:
+        """Run a read on the collection; if a rebuild elsewhere replaced it, look it up again."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            return op(self.collection())
+        except NotFoundError:
+            self.refresh()
+            return op(self.collection())
+
+    def refresh(self) -> None:
+        """Look the collection up again on next use (it may have been replaced by a rebuild)."""
+        self._collection = None
+
     def _names(self) -> set[str]:
         return {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
 
@@ -206,15 +220,14 @@ class Store:
 
     # --- reads --------------------------------------------------------------------------
     def count(self) -> int:
-        return int(self.collection().count())
+        return int(self._read(lambda col: col.count()))
 
     def scan(self, with_text: bool = False) -> Iterator[StoredChunk]:
         """Every chunk's id and metadata (and text), page by page."""
-        col = self.collection()
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
         offset = 0
         while True:
-            got = col.get(include=include, limit=_PAGE, offset=offset)
+            got = self._read(lambda col: col.get(include=include, limit=_PAGE, offset=offset))  # noqa: B023
             ids = got["ids"]
             if not ids:
                 return
@@ -226,7 +239,7 @@ class Store:
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
         if not ids:
             return []
-        got = self.collection().get(ids=list(ids), include=["metadatas", "documents"])
+        got = self._read(lambda col: col.get(ids=list(ids), include=["metadatas", "documents"]))
         return [
             StoredChunk(cid, got["documents"][i], dict(got["metadatas"][i] or {}))
             for i, cid in enumerate(got["ids"])
@@ -234,13 +247,15 @@ class Store:
 
     def vectors(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Stored vectors of these chunks (ids in the order returned; unknown ids are skipped)."""
-        got = self.collection().get(ids=list(ids), include=["embeddings"])
+        got = self._read(lambda col: col.get(ids=list(ids), include=["embeddings"]))
         found = list(got["ids"])
         return found, np.asarray(got["embeddings"], dtype=np.float32).reshape(len(found), -1)
 
     def nearest(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Ids of the nearest chunks with cosine similarity (1 - distance), best first."""
-        res = self.collection().query(query_embeddings=[embedding], n_results=n, include=["distances"])
+        res = self._read(
+            lambda col: col.query(query_embeddings=[embedding], n_results=n, include=["distances"])
+        )
         pairs = zip(res["ids"][0], res["distances"][0], strict=True)
         return [(cid, 1.0 - float(dist)) for cid, dist in pairs]
 

@@ -174,3 +174,18 @@ def test_warm_up_loads_model_and_indexes(indexed: Settings, settings: Settings) 
     empty.warm_up()  # no index yet: nothing to load, and no error either
     with pytest.raises(rag.IndexMissingError):
         empty.answer("What is Freedom Edge?")
+
+
+def test_a_rebuild_by_another_process_is_picked_up(indexed: Settings) -> None:
+    import subprocess
+    import sys
+
+    from rag.assistant import Assistant
+
+    a = Assistant.from_settings(indexed)
+    assert not a.answer("What is Freedom Edge?").abstained
+    out = subprocess.run([sys.executable, "-m", "rag", "index", "--rebuild"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    # The old collection is gone; the long-running assistant must follow the swapped-in one.
+    b = a.answer("What is Freedom Edge?")
+    assert not b.abstained and "Freedom Edge" in b.text
