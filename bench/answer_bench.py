@@ -7,6 +7,9 @@ set between the best-scoring unanswerable question and the worst-scoring correct
 one; this script prints both so the margin can be checked after any change to the scoring.
 
     .venv/bin/python bench/answer_bench.py [QA.jsonl ...]
+
+bench/hard_qa.jsonl holds near-domain questions the corpus cannot answer (known weakness:
+they share the corpus vocabulary); it is not in the default set.
 """
 
 from __future__ import annotations

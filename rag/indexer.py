@@ -24,7 +24,7 @@ from pathlib import Path
 from .chunking import chunk_document
 from .config import Settings
 from .embeddings import Embedder
-from .errors import ConfigError, IndexBusyError, LoaderError
+from .errors import ConfigError, IndexBusyError, IndexMissingError, LoaderError, ModelMismatchError
 from .keyword import KeywordIndex, ids_stamp
 from .loaders import SUPPORTED_EXTENSIONS, load_file
 from .schema import Chunk, DocumentInfo, FileResult, IndexReport
@@ -124,34 +124,19 @@ class Indexer:
             )
         with self._write_lock(), ThreadPoolExecutor(1, thread_name_prefix="embed") as embedding:
             t0 = time.perf_counter()
+            live = self.store
+            live.finish_rebuild()  # a rebuild killed after it was complete: swap it in now
             if rebuild:
-                self.store.begin_rebuild()  # the current index stays in place until the end
-            self.store.collection(create=True)
-            state = self._state()
-            results: list[FileResult] = []
-            pending: list[_Pending] = []
-            in_flight: Future[_Embedded] | None = None
-            targets = _unique(list_corpus(self.settings.corpus_dir) if files is None else files)
-            indexed_at = datetime.now(UTC).isoformat(timespec="seconds")
-            for n, path in enumerate(targets, 1):
-                if progress:
-                    progress(n - 1, len(targets), path.name)
-                result, todo = self._prepare(path, state)
-                if result:
-                    results.append(result)
-                if todo:
-                    pending.append(todo)
-                if sum(len(p.chunks) for p in pending) >= _EMBED_GROUP:
-                    done = in_flight.result() if in_flight else None
-                    in_flight = embedding.submit(self._embed, pending)
-                    pending = []
-                    if done:  # stored while the next group is being embedded
-                        results += self._store(done, indexed_at)
-            if in_flight:
-                results += self._store(in_flight.result(), indexed_at)
-            results += self._store(self._embed(pending), indexed_at)
-            if rebuild:
-                self.store.commit_rebuild()
+                live_state = self._state_or_empty()  # to keep files that now fail
+                self.store = live.begin_rebuild()  # searchers keep using `live` until the swap
+            try:
+                results, state, targets = self._sync_into_store(files, progress, embedding)
+                if rebuild:
+                    results = self._carry_over_failed(results, live, live_state)
+                    self.store.commit_rebuild()
+            finally:
+                self.store = live
+                live.refresh()
             if files is None:
                 present = {self._source_of(p) for p in targets}
                 gone = sorted(set(state) - present)
@@ -162,6 +147,57 @@ class Indexer:
             current = None if changed else {i for st in state.values() for i in st.ids}
             self._refresh_keyword(current)
             return IndexReport(tuple(results), time.perf_counter() - t0, self.store.count())
+
+    def _state_or_empty(self) -> dict[str, _SourceState]:
+        """The current state, or nothing when there is no index or another model built it
+        (then its vectors cannot be carried over anyway)."""
+        try:
+            return self._state()
+        except (IndexMissingError, ModelMismatchError):
+            return {}
+
+    def _sync_into_store(
+        self, files: Sequence[Path] | None, progress: Progress | None, embedding: ThreadPoolExecutor
+    ) -> tuple[list[FileResult], dict[str, _SourceState], list[Path]]:
+        """Write new and changed files into ``self.store``; (results, prior state, targets)."""
+        self.store.collection(create=True)
+        state = self._state()
+        results: list[FileResult] = []
+        pending: list[_Pending] = []
+        in_flight: Future[_Embedded] | None = None
+        targets = _unique(list_corpus(self.settings.corpus_dir) if files is None else files)
+        indexed_at = datetime.now(UTC).isoformat(timespec="seconds")
+        for n, path in enumerate(targets, 1):
+            if progress:
+                progress(n - 1, len(targets), path.name)
+            result, todo = self._prepare(path, state)
+            if result:
+                results.append(result)
+            if todo:
+                pending.append(todo)
+            if sum(len(p.chunks) for p in pending) >= _EMBED_GROUP:
+                done = in_flight.result() if in_flight else None
+                in_flight = embedding.submit(self._embed, pending)
+                pending = []
+                if done:  # stored while the next group is being embedded
+                    results += self._store(done, indexed_at)
+        if in_flight:
+            results += self._store(in_flight.result(), indexed_at)
+        results += self._store(self._embed(pending), indexed_at)
+        return results, state, targets
+
+    def _carry_over_failed(
+        self, results: list[FileResult], live: Store, live_state: dict[str, _SourceState]
+    ) -> list[FileResult]:
+        """In a rebuild, a file that now fails keeps its indexed chunks: copy them across."""
+        out = []
+        for r in results:
+            old = live_state.get(r.source)
+            if r.status == "failed" and old and old.ids:
+                live.copy_to(self.store, sorted(old.ids))
+                r = FileResult(r.source, "failed", len(old.ids), _kept(r.reason, old))
+            out.append(r)
+        return out
 
     def remove(self, sources: Iterable[str]) -> IndexReport:
         """Delete the chunks of these corpus-relative sources."""

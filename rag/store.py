@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,7 @@ class Store:
         self.dimension = dimension
         self._client = self._connect()
         self._collection: Any = None
+        self._pinned = False  # True for a rebuild's staging Store
 
     # --- connection ---------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -100,7 +102,7 @@ class Store:
         name = self.settings.collection
         names = self._names()
         if name not in names and _staging(name) in names:
-            self._finish_interrupted_commit()
+            self.finish_rebuild()  # a crash between deleting the old index and renaming the new
             names = self._names()
         exists = name in names
         if not exists and not create:
@@ -130,12 +132,15 @@ class Store:
         try:
             return op(self.collection())
         except NotFoundError:
+            if self._pinned:
+                raise
             self.refresh()
             return op(self.collection())
 
     def refresh(self) -> None:
         """Look the collection up again on next use (it may have been replaced by a rebuild)."""
-        self._collection = None
+        if not self._pinned:  # a rebuild's staging Store never switches to another collection
+            self._collection = None
 
     def _names(self) -> set[str]:
         return {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
@@ -155,29 +160,47 @@ class Store:
         )
 
     # --- rebuilds: fill a staging collection, then swap it in ---------------------------
-    def begin_rebuild(self) -> None:
-        """Direct every write to a new, empty staging collection (the index stays searchable)."""
+    def begin_rebuild(self) -> Store:
+        """A Store bound to a new, empty staging collection, for the rebuild's writes; this
+        Store (and every searcher using it) keeps serving the current index meanwhile."""
         staging = _staging(self.settings.collection)
         if staging in self._names():
             self._client.delete_collection(staging)  # a rebuild that never finished
-        self._collection = self._create(staging)
+        bound = copy.copy(self)
+        bound._collection = self._create(staging)
+        bound._pinned = True
+        return bound
 
     def commit_rebuild(self) -> None:
-        """Replace the index with the staging collection."""
+        """Replace the index with this (staging) Store's collection."""
         col = self._collection
         col.modify(metadata={**(col.metadata or {}), "complete": True})
-        self._finish_interrupted_commit()
+        self.finish_rebuild()
 
-    def _finish_interrupted_commit(self) -> None:
-        """Swap a complete staging collection in (also after a crash in the middle of a swap)."""
+    def finish_rebuild(self) -> None:
+        """Swap a complete staging collection in as the index (idempotent: safe to repeat
+        after a crash at any step, or by two parties at once)."""
+        from chromadb.errors import NotFoundError
+
         name, staging = self.settings.collection, _staging(self.settings.collection)
-        col = self._client.get_collection(staging)
+        try:
+            col = self._client.get_collection(staging)
+        except NotFoundError:
+            return  # none, or somebody else finished the swap
         if not (col.metadata or {}).get("complete"):
             return  # an unfinished rebuild: the next rebuild starts it over
-        if name in self._names():
-            self._client.delete_collection(name)
-        col.modify(name=name)
-        self._collection = None
+        try:
+            if self._client.get_collection(name).id != col.id:
+                self._client.delete_collection(name)
+        except NotFoundError:
+            pass
+        try:
+            col.modify(name=name)
+        except Exception:  # noqa: BLE001 - renamed meanwhile by another party: nothing left to do
+            if _staging(name) in self._names():
+                raise
+        if not self._pinned:
+            self._collection = None
 
     def exists(self) -> bool:
         try:
@@ -209,6 +232,19 @@ class Store:
             part = chunks[i : i + step]
             metadatas = [chunk_metadata(c, indexed_at, chunking) for c in part]
             col.update(ids=[c.id for c in part], metadatas=metadatas)
+
+    def copy_to(self, other: Store, ids: Sequence[str]) -> None:
+        """Copy these chunks (text, metadata, vectors) into another Store's collection."""
+        got = self._read(lambda col: col.get(ids=list(ids), include=["metadatas", "documents", "embeddings"]))
+        target = other.collection(create=True)
+        step = max(1, min(self._client.get_max_batch_size(), 2000))
+        for i in range(0, len(got["ids"]), step):
+            target.upsert(
+                ids=got["ids"][i : i + step],
+                documents=got["documents"][i : i + step],
+                metadatas=got["metadatas"][i : i + step],
+                embeddings=got["embeddings"][i : i + step],
+            )
 
     def delete(self, ids: Sequence[str]) -> None:
         if not ids:
@@ -249,7 +285,8 @@ class Store:
         """Stored vectors of these chunks (ids in the order returned; unknown ids are skipped)."""
         got = self._read(lambda col: col.get(ids=list(ids), include=["embeddings"]))
         found = list(got["ids"])
-        return found, np.asarray(got["embeddings"], dtype=np.float32).reshape(len(found), -1)
+        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(found), self.dimension)
+        return found, vectors
 
     def nearest(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Ids of the nearest chunks with cosine similarity (1 - distance), best first."""

@@ -492,12 +492,13 @@ def test_rebuild_swaps_in_only_when_complete(ix: Indexer, monkeypatch: pytest.Mo
 def test_an_interrupted_swap_is_finished_on_next_open(ix: Indexer) -> None:
     ix.sync()
     before = sorted(c.id for c in ix.store.scan())
-    store = ix.store
-    store.begin_rebuild()
+    live = ix.store
+    ix.store = live.begin_rebuild()
     ix.sync()  # fills the staging collection (the "rebuild" body)
-    staging = store.collection()
+    staging = ix.store.collection()
+    ix.store = live
     staging.modify(metadata={**(staging.metadata or {}), "complete": True})
-    store._client.delete_collection(ix.settings.collection)  # killed right after this step
+    live._client.delete_collection(ix.settings.collection)  # killed right after this step
     fresh = make_indexer(ix.settings.index_dir.parent, ix.embedder)
     assert sorted(c.id for c in fresh.store.scan()) == before
 
@@ -507,3 +508,52 @@ def test_rebuild_with_a_file_list_is_refused(ix: Indexer) -> None:
     with pytest.raises(ConfigError, match="without a file list"):
         ix.sync([ix.settings.corpus_dir / "gamma.txt"], rebuild=True)
     assert ix.store.count() > 0
+
+
+def test_rebuild_keeps_the_chunks_of_a_file_that_now_fails(ix: Indexer) -> None:
+    ix.sync()
+    gamma = {c.id for c in ix.store.scan() if c.metadata["source"] == "gamma.txt"}
+    (ix.settings.corpus_dir / "gamma.txt").write_bytes(b"\x00\x01\x02" * 100)  # now binary
+    report = ix.sync(rebuild=True)
+    failed = report.by_status("failed")
+    assert [r.source for r in failed] == ["gamma.txt"] and "kept" in failed[0].reason
+    assert gamma <= {c.id for c in ix.store.scan()}
+
+
+def test_searches_during_a_rebuild_in_the_same_process_use_the_live_index(ix: Indexer) -> None:
+    from rag.compose import Composer
+    from rag.documents import DocumentTexts
+
+    ix.sync()
+    a = Assistant(ix.settings, ix, Composer(ix.settings, ix.embedder, DocumentTexts(ix.settings)))
+    assert a.searcher().search("When did Freedom Edge first take place?")
+    seen: list[int] = []
+
+    def during(done: int, total: int, name: str) -> None:
+        if done == 1:  # the staging collection exists and is still partial
+            seen.append(len(a.searcher().search("When did Freedom Edge first take place?")))
+
+    a.index(rebuild=True, progress=during)
+    assert seen and seen[0] > 0
+    assert a.searcher().search("When did Freedom Edge first take place?")
+
+
+def test_finishing_a_swap_twice_is_harmless(ix: Indexer) -> None:
+    ix.sync()
+    before = sorted(c.id for c in ix.store.scan())
+    staging = ix.store.begin_rebuild()
+    ix.store, live = staging, ix.store
+    ix.sync()
+    ix.store = live
+    staging.collection().modify(metadata={**(staging.collection().metadata or {}), "complete": True})
+    other = Store(ix.settings, ix.embedder.name, ix.embedder.dimension)  # a second party
+    live.finish_rebuild()
+    other.finish_rebuild()
+    live.refresh()
+    assert sorted(c.id for c in live.scan()) == before
+
+
+def test_vectors_of_unknown_ids_is_empty(ix: Indexer) -> None:
+    ix.sync()
+    ids, vecs = ix.store.vectors(["no-such-id"])
+    assert ids == [] and vecs.shape == (0, ix.embedder.dimension)
