@@ -154,12 +154,8 @@ class Handlers:
                 staged.append(target)
             try:
                 report = self.assistant.add_files(staged, progress=_progress(progress)) if staged else None
-            except IndexBusyError as exc:
-                gr.Warning(f"Busy: {exc}")
-                return (gr.skip(),) * 5
-            except RagError as exc:
-                gr.Warning(str(exc))
-                return (gr.skip(),) * 5
+            except RagError as exc:  # busy index, unreadable file …: a pop-up, nothing changed
+                return _refused(exc, 5)
         rows += _report_rows(report)
         return (_report_table(rows), *self.documents(), None)
 
@@ -167,12 +163,8 @@ class Handlers:
         """Full sync of the corpus folder; outputs: report, table, picker, status."""
         try:
             report = self.assistant.index(progress=_progress(progress))
-        except IndexBusyError as exc:
-            gr.Warning(f"Busy: {exc}")
-            return (gr.skip(),) * 4
-        except RagError as exc:
-            gr.Warning(str(exc))
-            return (gr.skip(),) * 4
+        except RagError as exc:  # busy index, unreadable file …: a pop-up, nothing changed
+            return _refused(exc, 4)
         gr.Info(_summary(report))
         return (_report_table(_report_rows(report)), *self.documents())
 
@@ -183,13 +175,15 @@ class Handlers:
             return (gr.skip(),) * 4
         try:
             report = self.assistant.delete_document(source)
-        except IndexBusyError as exc:
-            gr.Warning(f"Busy: {exc}")
-            return (gr.skip(),) * 4
-        except RagError as exc:
-            gr.Warning(str(exc))
-            return (gr.skip(),) * 4
+        except RagError as exc:  # busy index, unreadable file …: a pop-up, nothing changed
+            return _refused(exc, 4)
         return (_report_table(_report_rows(report) or [[source, "deleted", 0, ""]]), *self.documents())
+
+
+def _refused(exc: RagError, outputs: int) -> tuple[Any, ...]:
+    """Tell the user why an index change did not happen, and leave every output as it was."""
+    gr.Warning(f"Busy: {exc}" if isinstance(exc, IndexBusyError) else str(exc))
+    return (gr.skip(),) * outputs
 
 
 def _progress(progress: gr.Progress) -> Any:
