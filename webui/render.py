@@ -100,8 +100,9 @@ def viewer_html(title: str, source: str, page: int | None, text: str, start: int
 
 def status_markdown(status: Mapping[str, Any]) -> str:
     """One line of index status for the header."""
+    docs, chunks = int(status["documents"]), int(status["chunks"])
     return (
-        f"**Index:** {int(status['documents'])} documents · {int(status['chunks'])} chunks · "
+        f"**Index:** {docs} document{'s' * (docs != 1)} · {chunks} chunk{'s' * (chunks != 1)} · "
         f"model {md_text(str(status['model']))} · last sync {md_text(str(status['last_sync']))}"
     )
 
