@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,28 +26,13 @@ from .embeddings import Embedder
 from .errors import ConfigError, IndexBusyError, IndexMissingError, LoaderError, ModelMismatchError
 from .keyword import KeywordIndex, ids_stamp
 from .loaders import SUPPORTED_EXTENSIONS, load_file
+from .manifest import Manifest, SourceState, State, state_of
 from .schema import Chunk, DocumentInfo, FileResult, IndexReport
 from .store import Store, chunk_metadata
 
 Progress = Callable[[int, int, str], None]  # (files done, files total, current file)
 
 _EMBED_GROUP = 256  # chunks gathered across files before one embedding pass
-
-
-@dataclass
-class _SourceState:
-    ids: set[str] = field(default_factory=set)
-    hashes: set[str] = field(default_factory=set)
-    n_chunks: set[int] = field(default_factory=set)
-    chunkings: set[str] = field(default_factory=set)
-
-    def complete_for(self, file_hash: str, chunking: str) -> bool:
-        return (
-            self.hashes == {file_hash}
-            and self.chunkings == {chunking}
-            and len(self.n_chunks) == 1
-            and next(iter(self.n_chunks)) == len(self.ids)
-        )
 
 
 @dataclass
@@ -103,6 +87,11 @@ class Indexer:
     def keyword_dir(self) -> Path:
         return self.settings.index_dir / "keyword"
 
+    @property
+    def _manifest(self) -> Manifest:
+        where = self.settings.chroma_url or "embedded"
+        return Manifest(self.settings.index_dir / "state.json", f"{where}#{self.settings.collection}")
+
     # --- public -------------------------------------------------------------------------
     def sync(
         self,
@@ -144,11 +133,10 @@ class Indexer:
             if progress:
                 progress(len(targets), len(targets), "")
             changed = rebuild or any(r.status in ("added", "updated", "deleted") for r in results)
-            current = None if changed else {i for st in state.values() for i in st.ids}
-            self._refresh_keyword(current)
+            self._settle(None if changed else state)
             return IndexReport(tuple(results), time.perf_counter() - t0, self.store.count())
 
-    def _state_or_empty(self) -> dict[str, _SourceState]:
+    def _state_or_empty(self) -> State:
         """The current state, or nothing when there is no index or another model built it
         (then its vectors cannot be carried over anyway)."""
         try:
@@ -158,10 +146,11 @@ class Indexer:
 
     def _sync_into_store(
         self, files: Sequence[Path] | None, progress: Progress | None, embedding: ThreadPoolExecutor
-    ) -> tuple[list[FileResult], dict[str, _SourceState], list[Path]]:
+    ) -> tuple[list[FileResult], State, list[Path]]:
         """Write new and changed files into ``self.store``; (results, prior state, targets)."""
         self.store.collection(create=True)
         state = self._state()
+        self._manifest.drop()  # before the first write: saved again once the store is settled
         results: list[FileResult] = []
         pending: list[_Pending] = []
         in_flight: Future[_Embedded] | None = None
@@ -187,7 +176,7 @@ class Indexer:
         return results, state, targets
 
     def _carry_over_failed(
-        self, results: list[FileResult], live: Store, live_state: dict[str, _SourceState]
+        self, results: list[FileResult], live: Store, live_state: State
     ) -> list[FileResult]:
         """In a rebuild, a file that now fails keeps its indexed chunks: copy them across."""
         out = []
@@ -204,8 +193,9 @@ class Indexer:
         with self._write_lock():
             t0 = time.perf_counter()
             state = self._state()
+            self._manifest.drop()
             results = self._delete_sources([s for s in sources if s in state], state)
-            self._refresh_keyword(None)
+            self._settle(None)
             return IndexReport(tuple(results), time.perf_counter() - t0, self.store.count())
 
     def documents(self) -> list[DocumentInfo]:
@@ -228,7 +218,7 @@ class Indexer:
     def keyword_index(self) -> KeywordIndex:
         """The saved keyword index if it matches the store; else rebuilt from the store."""
         saved = KeywordIndex.load(self.keyword_dir)
-        ids = [c.id for c in self.store.scan()]
+        ids = self.store.ids()
         if saved is not None and saved.stamp == ids_stamp(ids):
             return saved
         return self._build_keyword()
@@ -256,15 +246,13 @@ class Indexer:
 
         return _Release()
 
-    def _state(self) -> dict[str, _SourceState]:
-        state: dict[str, _SourceState] = defaultdict(_SourceState)
-        for c in self.store.scan():
-            s = state[c.metadata["source"]]
-            s.ids.add(c.id)
-            s.hashes.add(c.metadata.get("file_hash", ""))
-            s.n_chunks.add(int(c.metadata.get("n_chunks", -1)))
-            s.chunkings.add(str(c.metadata.get("chunking", "")))
-        return dict(state)
+    def _state(self) -> State:
+        """Per-file state of ``self.store``: the saved copy while it still matches the store's
+        ids (an unchanged sync then reads no chunk metadata), else read from the store."""
+        saved = self._manifest.load(self.store.ids())
+        if saved is not None:
+            return saved
+        return state_of((c.id, c.metadata) for c in self.store.scan())
 
     def _source_of(self, path: Path) -> str:
         try:
@@ -273,10 +261,10 @@ class Indexer:
             return path.name
 
     def _prepare(
-        self, path: Path, state: dict[str, _SourceState]
+        self, path: Path, state: State
     ) -> tuple[FileResult | None, _Pending | None]:
         source = self._source_of(path)
-        old = state.get(source, _SourceState())
+        old = state.get(source, SourceState())
         try:
             if not path.is_relative_to(self.settings.corpus_dir):
                 raise LoaderError(
@@ -348,7 +336,7 @@ class Indexer:
             results.append(FileResult(p.source, p.status, len(p.chunks)))
         return results
 
-    def _delete_sources(self, sources: list[str], state: dict[str, _SourceState]) -> list[FileResult]:
+    def _delete_sources(self, sources: list[str], state: State) -> list[FileResult]:
         out = []
         for src in sources:
             self.store.delete(sorted(state[src].ids))
@@ -356,19 +344,29 @@ class Indexer:
         return out
 
     def _build_keyword(self) -> KeywordIndex:
-        ids, texts = [], []
+        return self._scan_and_build()[0]
+
+    def _scan_and_build(self) -> tuple[KeywordIndex, State]:
+        """One pass over the store: its keyword index and its per-file state."""
+        ids, texts, metas = [], [], []
         for c in self.store.scan(with_text=True):
             ids.append(c.id)
             texts.append(f"{c.metadata.get('title', '')}\n{c.text}")
-        return KeywordIndex.build(ids, texts)
+            metas.append(c.metadata)
+        return KeywordIndex.build(ids, texts), state_of(zip(ids, metas, strict=True))
 
-    def _refresh_keyword(self, unchanged_ids: set[str] | None) -> None:
-        """Rebuild the keyword index unless the store is unchanged and the saved copy matches it."""
-        if unchanged_ids is not None and KeywordIndex.saved_stamp(self.keyword_dir) == ids_stamp(
-            sorted(unchanged_ids)
-        ):
+    def _settle(self, unchanged: State | None) -> None:
+        """Bring the keyword index and the saved state in step with the store; ``unchanged``
+        is the state read before a sync that wrote nothing (None after any write)."""
+        if unchanged is not None:
+            ids = [i for st in unchanged.values() for i in st.ids]
+            if KeywordIndex.saved_stamp(self.keyword_dir) != ids_stamp(ids):
+                self._build_keyword().save(self.keyword_dir)
+            self._manifest.save(unchanged)
             return
-        self._build_keyword().save(self.keyword_dir)
+        keyword, state = self._scan_and_build()
+        keyword.save(self.keyword_dir)
+        self._manifest.save(state)
 
 
 def _unique(paths: Sequence[Path]) -> list[Path]:
@@ -389,7 +387,7 @@ def _same_metadata(stored: dict[str, object], chunk: Chunk, chunking: str) -> bo
     return all(stored.get(k) == v for k, v in wanted.items() if k != "indexed_at")
 
 
-def _kept(reason: str, old: _SourceState) -> str:
+def _kept(reason: str, old: SourceState) -> str:
     if old.ids:
         return f"{reason} The previously indexed version ({len(old.ids)} chunks) is kept."
     return reason

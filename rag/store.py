@@ -15,6 +15,7 @@ from .errors import IndexMissingError, ModelMismatchError, StoreUnavailableError
 from .schema import Chunk
 
 _PAGE = 5000  # rows per get() page when scanning the whole collection
+_ID_PAGE = 100_000  # ids per get() page when listing ids only
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,15 @@ class Store:
     # --- reads --------------------------------------------------------------------------
     def count(self) -> int:
         return int(self._read(lambda col: col.count()))
+
+    def ids(self) -> list[str]:
+        """Every chunk id, in the store's order (fast: no metadata is read)."""
+        out: list[str] = []
+        while True:
+            got = self._read(lambda col: col.get(include=[], limit=_ID_PAGE, offset=len(out)))  # noqa: B023
+            if not got["ids"]:
+                return out
+            out.extend(got["ids"])
 
     def scan(self, with_text: bool = False) -> Iterator[StoredChunk]:
         """Every chunk's id and metadata (and text), page by page."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,58 @@ def test_rerun_writes_nothing(ix: Indexer, monkeypatch: pytest.MonkeyPatch) -> N
     assert again.counts["unchanged"] == 3 and set(statuses(again).values()) == {"unchanged"}
     assert {f.source: f.chunks for f in again.files} == {f.source: f.chunks for f in first.files}
     assert sorted(stored_ids(ix)) == before and again.total_chunks == first.total_chunks
+
+
+def test_an_unchanged_rerun_reads_no_chunk_metadata(ix: Indexer, monkeypatch: pytest.MonkeyPatch) -> None:
+    ix.sync()
+    assert (ix.settings.index_dir / "state.json").is_file()
+
+    def no_scan(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("an unchanged sync should use the saved state, not read every chunk")
+
+    monkeypatch.setattr(ix.store, "scan", no_scan)
+    again = ix.sync()
+    assert set(statuses(again).values()) == {"unchanged"}
+
+
+def test_chunks_deleted_behind_the_indexers_back_are_restored(ix: Indexer) -> None:
+    ix.sync()
+    lost = sorted(ids_of(ix, "alpha.txt"))[:1]
+    ix.store.delete(lost)  # e.g. another client of a shared Chroma server
+    report = ix.sync()
+    assert statuses(report)["alpha.txt"] == "updated"
+    assert set(lost) <= set(stored_ids(ix))
+    assert_in_step(ix)
+
+
+@pytest.mark.parametrize("saved", ["{not json", '{"format": 1, "collection": 3}', "[]", ""])
+def test_a_damaged_saved_state_is_ignored_and_rewritten(ix: Indexer, saved: str) -> None:
+    first = ix.sync()
+    state_file = ix.settings.index_dir / "state.json"
+    state_file.write_text(saved, encoding="utf-8")
+    again = ix.sync()
+    assert set(statuses(again).values()) == {"unchanged"}
+    assert again.total_chunks == first.total_chunks
+    assert_in_step(ix)
+    assert json.loads(state_file.read_text(encoding="utf-8"))["format"] == 1
+
+
+def test_the_saved_state_is_dropped_before_any_write(ix: Indexer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run killed after its first write must leave no saved state that could hide the write."""
+    ix.sync()
+    write(ix, "gamma.txt", "Gamma\n\nA new version of the exercise notes.")
+    state_file = ix.settings.index_dir / "state.json"
+    seen: list[bool] = []
+    upsert = ix.store.upsert
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(state_file.exists())
+        return upsert(*args, **kwargs)
+
+    monkeypatch.setattr(ix.store, "upsert", spy)
+    ix.sync()
+    assert seen == [False]
+    assert state_file.is_file()
 
 
 def test_editing_a_file_replaces_its_chunks(ix: Indexer) -> None:
