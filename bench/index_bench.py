@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -29,17 +28,19 @@ SCIFACT = ROOT.parent / "shared" / "bench" / "scifact" / "corpus.jsonl.gz"
 
 
 def run_index(env: dict[str, str]) -> tuple[float, float, dict]:
-    """(seconds, peak RSS MB of this child, report) for one `rag index --json` run."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "rag", "index", "--json"], env=env, capture_output=True, text=True
-    )
-    seconds = time.perf_counter() - t0
-    if out.returncode not in (0, 1):
-        sys.exit(f"rag index failed:\n{out.stderr[-3000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024, json.loads(out.stdout)
+    """(seconds, peak RSS MB of this child alone, report) for one `rag index --json` run."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        cmd = [sys.executable, "-m", "rag", "index", "--json"]
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, unlike RUSAGE_CHILDREN
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode not in (0, 1):
+            sys.exit(f"rag index failed:\n{err.read()[-3000:]}")
+        return seconds, usage.ru_maxrss / 1024, json.loads(out.read())
 
 
 def main() -> None:
