@@ -101,6 +101,7 @@ class Composer:
                 for cv, c in zip(cover, raw, strict=True)
             ]
         wants = _answer_type(question or query)
+        asked = set(tokenize(question or query))
         # Embed only the most promising sentences: keeps a warm answer well under 100 ms.
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
         vecs = self.embedder.encode([query] + [raw[i].text for i in pre])
@@ -112,8 +113,12 @@ class Composer:
             score = 0.55 * sim + 0.30 * cover[i] + 0.15 * c.hit.score - 0.45 * unknown**2
             if _is_heading(c.text):
                 score *= 0.85
-            if wants and not wants.search(c.text):  # "how many …?" answered without a number
+            if wants == "number" and not _NUMBER.search(c.text):  # "how many …?" without a number
                 score *= 0.8
+            elif wants == "time" and not _TIME.search(c.text):  # "when …?" without a time
+                score *= 0.8
+            elif wants == "name" and not _names_something_new(c.text, asked):
+                score *= 0.8  # "who …?" / "what is the name of …?" without a name it did not ask with
             out.append(Candidate(c.text, c.hit, c.start, c.end, sim, cover[i], score))
         out.sort(key=lambda c: -c.score)
         return out
@@ -185,11 +190,35 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _QUANTITY_Q = re.compile(r"^\s*how\s+(many|much)\b", re.IGNORECASE)
+_TIME = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d|\d{1,2}(st|nd|rd|th)|\d{4}s|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|spring|summer|autumn|fall|winter|today|"
+    r"yesterday|tomorrow|(last|next|this|past|coming)\s+(week|month|year|decade|century)|"
+    r"decades?|centur(y|ies)|years?|months?|weeks?|days?|since|until|ago)\b",
+    re.IGNORECASE,
+)
+_TIME_Q = re.compile(r"^\s*(when|since when|until when|by when|in what year|what year)\b", re.IGNORECASE)
+_NAME_Q = re.compile(r"^\s*who(m|se)?\b|\b(names?|named|called)\b", re.IGNORECASE)
+_CAPITALISED = re.compile(r"(?<![\w’'-])[A-Z][\w’']*")
 
 
-def _answer_type(question: str) -> re.Pattern[str] | None:
-    """A pattern the answer sentence should match, for questions that ask for a quantity."""
-    return _NUMBER if _QUANTITY_Q.search(question) else None
+def _answer_type(question: str) -> str | None:
+    """What kind of answer the question asks for, when that is easy to check: a quantity
+    ("how many …?"), a time ("when …?") or a name ("who …?", "what is the name of …?")."""
+    if _QUANTITY_Q.search(question):
+        return "number"
+    if _TIME_Q.search(question):
+        return "time"
+    if _NAME_Q.search(question):
+        return "name"
+    return None
+
+
+def _names_something_new(sentence: str, asked: set[str]) -> bool:
+    """Does the sentence hold a capitalised word (past its first) that the question did not
+    use? A sentence that only repeats the question's own names does not name an answer."""
+    words = _CAPITALISED.findall(sentence)[1:] if sentence[:1].isupper() else _CAPITALISED.findall(sentence)
+    return any(set(tokenize(w)) - asked for w in words)
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")

@@ -236,3 +236,47 @@ def test_abstain_threshold_separates_dev_questions(seeded_assistant: Any) -> Non
     threshold = seeded_assistant.settings.abstain_threshold
     assert max(best[False]) < threshold < min(best[True]), best
     assert min(best[True]) - max(best[False]) > 0.05, "answerable and unanswerable evidence barely differ"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many missiles were launched?", "number"),
+        ("When did it first occur?", "time"),
+        ("Since when has Australia been active?", "time"),
+        ("Who is the Japanese defence minister?", "name"),
+        ("What is the name of the exercise?", "name"),
+        ("What is the exercise called?", "name"),
+        ("What does the data sharing mechanism exchange?", None),
+        ("Why is Seoul keen to act now?", None),
+    ],
+)
+def test_answer_types_are_read_from_the_question(question: str, kind: str | None) -> None:
+    from rag.compose import _answer_type
+
+    assert _answer_type(question) == kind
+
+
+def test_a_name_answer_must_name_something_the_question_did_not() -> None:
+    from rag.compose import _names_something_new
+    from rag.keyword import tokenize
+
+    asked = set(tokenize("What is the name of the NATO secretary general?"))
+    assert not _names_something_new("It will not yet be a NATO-style formal mutual defence treaty.", asked)
+    assert _names_something_new("The NATO secretary general is Mark Rutte.", asked)
+    # The first word of a sentence is capitalised anyway; it names nothing by itself.
+    assert not _names_something_new("Officials met the secretary general.", asked)
+
+
+def test_a_name_question_is_answered_by_the_sentence_with_the_name(seeded_assistant: Any) -> None:
+    """Several sentences share the question's words; the one that gives the name comes first."""
+    a = seeded_assistant.answer(
+        "What is the name of the security framework between Japan, South Korea and the United States?"
+    )
+    assert not a.abstained
+    assert "trilateral security cooperation framework" in a.citations[0].text.lower()
+
+
+def test_a_name_question_whose_name_the_corpus_lacks_is_not_answered(seeded_assistant: Any) -> None:
+    a = seeded_assistant.answer("What is the name of the NATO secretary general?")
+    assert a.abstained, a.text
