@@ -82,6 +82,7 @@ class Indexer:
         self.settings = settings
         self.embedder = embedder
         self.store = store
+        self._writing = False  # has this sync written yet (see _before_write)
 
     @property
     def keyword_dir(self) -> Path:
@@ -115,8 +116,11 @@ class Indexer:
             t0 = time.perf_counter()
             live = self.store
             live.finish_rebuild()  # a rebuild killed after it was complete: swap it in now
+            self._writing = False
             if rebuild:
                 live_state = self._state_or_empty()  # to keep files that now fail
+                self._manifest.drop()  # the swap gives the index a new collection id anyway
+                self._writing = True
                 self.store = live.begin_rebuild()  # searchers keep using `live` until the swap
             try:
                 results, state, targets = self._sync_into_store(files, progress, embedding)
@@ -150,7 +154,6 @@ class Indexer:
         """Write new and changed files into ``self.store``; (results, prior state, targets)."""
         self.store.collection(create=True)
         state = self._state()
-        self._manifest.drop()  # before the first write: saved again once the store is settled
         results: list[FileResult] = []
         pending: list[_Pending] = []
         in_flight: Future[_Embedded] | None = None
@@ -192,8 +195,9 @@ class Indexer:
         """Delete the chunks of these corpus-relative sources."""
         with self._write_lock():
             t0 = time.perf_counter()
+            self.store.finish_rebuild()  # a rebuild killed after it was complete: swap it in now
             state = self._state()
-            self._manifest.drop()
+            self._writing = False
             results = self._delete_sources([s for s in sources if s in state], state)
             self._settle(None)
             return IndexReport(tuple(results), time.perf_counter() - t0, self.store.count())
@@ -249,7 +253,7 @@ class Indexer:
     def _state(self) -> State:
         """Per-file state of ``self.store``: the saved copy while it still matches the store's
         ids (an unchanged sync then reads no chunk metadata), else read from the store."""
-        saved = self._manifest.load(self.store.ids())
+        saved = self._manifest.load(self.store.ids(), self.store.generation())
         if saved is not None:
             return saved
         return state_of((c.id, c.metadata) for c in self.store.scan())
@@ -319,6 +323,7 @@ class Indexer:
         pending, existing, fresh = batch.pending, batch.existing, batch.fresh
         if not pending:
             return []
+        self._before_write()
         chunks = [c for p in pending for c in p.chunks]
         if fresh:
             self.store.upsert(fresh, batch.vectors, indexed_at, self.chunking)  # type: ignore[arg-type]
@@ -339,6 +344,7 @@ class Indexer:
     def _delete_sources(self, sources: list[str], state: State) -> list[FileResult]:
         out = []
         for src in sources:
+            self._before_write()
             self.store.delete(sorted(state[src].ids))
             out.append(FileResult(src, "deleted", len(state[src].ids)))
         return out
@@ -355,6 +361,15 @@ class Indexer:
             metas.append(c.metadata)
         return KeywordIndex.build(ids, texts), state_of(zip(ids, metas, strict=True))
 
+    def _before_write(self) -> None:
+        """Before the first write of a sync: the saved state stops being valid, here and for
+        every other client of the store, until ``_settle`` saves it again. (A sync that
+        writes nothing leaves the store untouched, its metadata included.)"""
+        if not self._writing:
+            self._manifest.drop()
+            self.store.new_generation()
+            self._writing = True
+
     def _settle(self, unchanged: State | None) -> None:
         """Bring the keyword index and the saved state in step with the store; ``unchanged``
         is the state read before a sync that wrote nothing (None after any write)."""
@@ -362,20 +377,28 @@ class Indexer:
             ids = [i for st in unchanged.values() for i in st.ids]
             if KeywordIndex.saved_stamp(self.keyword_dir) != ids_stamp(ids):
                 self._build_keyword().save(self.keyword_dir)
-            self._manifest.save(unchanged)
+            self._manifest.save(unchanged, self.store.generation())
             return
         keyword, state = self._scan_and_build()
         keyword.save(self.keyword_dir)
-        self._manifest.save(state)
+        self._manifest.save(state, self.store.generation())
 
 
 def _unique(paths: Sequence[Path]) -> list[Path]:
     """The paths in order, each file once: a file given twice, or a symlink to a file of the
-    corpus, must not be indexed twice under the same source."""
+    corpus, must not be indexed twice under the same source. Each folder is resolved once
+    (resolving every path of a large corpus component by component is slow)."""
     seen: set[Path] = set()
+    folders: dict[Path, Path] = {}
     out = []
     for p in map(Path, paths):
-        key = p.resolve()
+        if p.name in ("", ".", "..") or p.is_symlink():
+            key = p.resolve()
+        else:
+            folder = folders.get(p.parent)
+            if folder is None:
+                folder = folders[p.parent] = p.parent.resolve()
+            key = folder / p.name
         if key not in seen:
             seen.add(key)
             out.append(key)  # resolved once here; later steps rely on it

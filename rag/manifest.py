@@ -6,6 +6,12 @@ count and chunker settings. Reading those from Chroma means reading every chunk'
 the per-file state beside the index after each completed write, and a later sync uses that copy
 only while the store holds exactly the ids it lists. Any write first drops the copy, so a run
 killed half-way leaves none and the next sync reads the store itself.
+
+Chunk ids come from text and position only, so a write can keep every id and still change what
+the saved copy says (a new title or file hash on the same chunks). Every sync therefore also
+stamps the collection with a new write generation before its first write, and a saved copy is
+used only at the generation (and collection id) it was saved at: this catches writes by other
+clients of a shared Chroma server, and a rebuild swapped in by another process, too.
 """
 
 from __future__ import annotations
@@ -62,16 +68,18 @@ class Manifest:
         self.path = path
         self.collection = collection  # a file saved for another collection/server is ignored
 
-    def load(self, stored_ids: Iterable[str]) -> State | None:
-        """The saved state, if it lists exactly ``stored_ids``; else None."""
+    def load(self, stored_ids: Iterable[str], generation: str) -> State | None:
+        """The saved state, if it was saved at this write ``generation`` of the store and lists
+        exactly ``stored_ids``; else None."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(data, dict) or (data.get("format"), data.get("collection")) != (
-            _FORMAT,
-            self.collection,
-        ):
+        if not isinstance(data, dict) or (
+            data.get("format"),
+            data.get("collection"),
+            data.get("generation"),
+        ) != (_FORMAT, self.collection, generation):
             return None
         try:
             state = {
@@ -86,11 +94,12 @@ class Manifest:
             return None
         return state
 
-    def save(self, state: State) -> None:
+    def save(self, state: State, generation: str) -> None:
         """Write atomically (a reader sees the old file or the new one, never half of one)."""
         data = {
             "format": _FORMAT,
             "collection": self.collection,
+            "generation": generation,
             "sources": {
                 src: {
                     "ids": sorted(s.ids),

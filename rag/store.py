@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -202,6 +203,18 @@ class Store:
                 raise
         if not self._pinned:
             self._collection = None
+
+    # --- write generations: let a saved copy of the store's state tell it is stale ---------
+    def generation(self) -> str:
+        """Which collection this is and which write generation it is at, read fresh from the
+        store (another client may have written since this Store last looked)."""
+        col = self._read(lambda c: self._client.get_collection(c.name))
+        return f"{col.id}:{(col.metadata or {}).get('generation', '')}"
+
+    def new_generation(self) -> None:
+        """Mark the collection as being written to: any saved state of it is stale from now on."""
+        col = self._client.get_collection(self.collection(create=True).name)
+        col.modify(metadata={**(col.metadata or {}), "generation": uuid.uuid4().hex})
 
     def exists(self) -> bool:
         try:

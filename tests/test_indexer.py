@@ -88,6 +88,10 @@ def assert_in_step(ix: Indexer) -> None:
     assert saved is not None and sorted(saved.ids) == sorted(ids)
 
 
+def titles_of(ix: Indexer, source: str) -> set[str]:
+    return {c.metadata["title"] for c in ix.store.scan() if c.metadata["source"] == source}
+
+
 def statuses(report: IndexReport) -> dict[str, str]:
     return {f.source: f.status for f in report.files}
 
@@ -177,22 +181,74 @@ def test_a_damaged_saved_state_is_ignored_and_rewritten(ix: Indexer, saved: str)
     assert json.loads(state_file.read_text(encoding="utf-8"))["format"] == 1
 
 
-def test_the_saved_state_is_dropped_before_any_write(ix: Indexer, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("operation", ["sync", "sync-files", "remove", "rebuild"])
+def test_the_saved_state_is_dropped_before_any_write(
+    ix: Indexer, monkeypatch: pytest.MonkeyPatch, operation: str
+) -> None:
     """A run killed after its first write must leave no saved state that could hide the write."""
     ix.sync()
-    write(ix, "gamma.txt", "Gamma\n\nA new version of the exercise notes.")
+    gamma = write(ix, "gamma.txt", "Gamma\n\nA new version of the exercise notes.")
     state_file = ix.settings.index_dir / "state.json"
-    seen: list[bool] = []
-    upsert = ix.store.upsert
+    seen: list[tuple[str, bool]] = []
+    for name in ("upsert", "update_metadata", "delete", "copy_to"):  # on the class: a rebuild's
+        real = getattr(Store, name)  # staging Store is a copy of this one
 
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append(state_file.exists())
-        return upsert(*args, **kwargs)
+        def spy(self: Store, *args: Any, _name: str = name, _real: Any = real, **kwargs: Any) -> Any:
+            seen.append((_name, state_file.exists()))
+            return _real(self, *args, **kwargs)
 
-    monkeypatch.setattr(ix.store, "upsert", spy)
-    ix.sync()
-    assert seen == [False]
+        monkeypatch.setattr(Store, name, spy)
+    {"sync": lambda: ix.sync(), "sync-files": lambda: ix.sync([gamma]),
+     "remove": lambda: ix.remove(["alpha.txt"]), "rebuild": lambda: ix.sync(rebuild=True)}[operation]()
+    assert seen and all(not exists for _, exists in seen), seen
     assert state_file.is_file()
+
+
+def test_a_title_change_written_by_another_client_is_not_hidden(
+    ix: Indexer, tmp_path: Path, embedder: Embedder
+) -> None:
+    """Two indexers (two machines) share one store, each with its own saved state. A front-matter
+    title edit keeps every chunk id, so only the write generation can tell the first indexer
+    that its saved state is stale."""
+    note = ix.settings.corpus_dir / "notes.md"
+    body = "Freedom Edge is a trilateral exercise. It first took place in June 2024.\n"
+    note.write_text("---\ntitle: Old title\n---\n" + body, encoding="utf-8")
+    ix.sync()
+    other = Indexer(ix.settings.model_copy(update={"index_dir": tmp_path / "elsewhere"}), embedder, ix.store)
+    note.write_text("---\ntitle: New title\n---\n" + body, encoding="utf-8")
+    assert statuses(other.sync())["notes.md"] == "updated"
+    note.write_text("---\ntitle: Old title\n---\n" + body, encoding="utf-8")  # edit reverted
+    assert statuses(ix.sync())["notes.md"] == "updated"
+    assert titles_of(ix, "notes.md") == {"Old title"}
+
+
+def test_a_rebuild_swapped_in_later_invalidates_the_saved_state(
+    ix: Indexer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild killed after it was complete but before the swap; a delete from the web app
+    saves the state meanwhile; the swap must not let that state hide the rebuilt title."""
+    note = ix.settings.corpus_dir / "notes.md"
+    body = "Freedom Edge is a trilateral exercise. It first took place in June 2024.\n"
+    note.write_text("---\ntitle: Old title\n---\n" + body, encoding="utf-8")
+    ix.sync()
+    note.write_text("---\ntitle: New title\n---\n" + body, encoding="utf-8")
+    (ix.settings.corpus_dir / "gamma.txt").unlink()  # gone from the folder; still in the index
+    real = Store.finish_rebuild
+
+    def killed(self: Store) -> None:
+        if self._pinned:
+            raise KeyboardInterrupt("killed after the staging collection was marked complete")
+        real(self)
+
+    monkeypatch.setattr(Store, "finish_rebuild", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ix.sync(rebuild=True)
+    monkeypatch.setattr(Store, "finish_rebuild", real)
+    note.write_text("---\ntitle: Old title\n---\n" + body, encoding="utf-8")  # edit reverted
+    ix.remove(["gamma.txt"])  # the web app's delete: the old index now holds the rebuilt ids
+    assert statuses(ix.sync())["notes.md"] == "updated"
+    assert titles_of(ix, "notes.md") == {"Old title"}
+    assert_in_step(ix)
 
 
 def test_editing_a_file_replaces_its_chunks(ix: Indexer) -> None:
@@ -485,7 +541,9 @@ def test_python_api_returns_typed_reports(tmp_path: Path) -> None:
 def test_collection_records_model_and_uses_cosine(ix: Indexer) -> None:
     ix.sync()
     col = ix.store.collection()
-    assert col.metadata == {"embedding_model": "all-MiniLM-L6-v2", "dimension": 384}
+    assert {k: col.metadata[k] for k in ("embedding_model", "dimension")} == {
+        "embedding_model": "all-MiniLM-L6-v2", "dimension": 384
+    }
     hnsw = col.configuration["hnsw"]
     assert hnsw["space"] == "cosine"
     assert hnsw["ef_search"] == ix.settings.hnsw_ef_search >= 100  # deep enough not to cost recall
