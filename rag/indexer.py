@@ -12,7 +12,6 @@ GIL), the next files are read and chunked and the previous group is written to C
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,6 +23,7 @@ from .chunking import chunk_document
 from .config import Settings
 from .embeddings import Embedder
 from .errors import ConfigError, IndexBusyError, IndexMissingError, LoaderError, ModelMismatchError
+from .files import file_sha256, list_corpus, unique_files
 from .keyword import KeywordIndex, ids_stamp
 from .loaders import SUPPORTED_EXTENSIONS, load_file
 from .manifest import Manifest, SourceState, State, state_of
@@ -51,28 +51,6 @@ class _Embedded:
     existing: dict[str, dict[str, object]]  # metadata of chunks already stored, by id
     fresh: list[Chunk]
     vectors: object
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def list_corpus(corpus_dir: Path) -> list[Path]:
-    """Every non-hidden file below the corpus folder, sorted."""
-    if not corpus_dir.is_dir():
-        return []
-    out = []
-    for p in corpus_dir.rglob("*"):
-        rel = p.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if p.is_file():
-            out.append(p)
-    return sorted(out)
 
 
 class Indexer:
@@ -157,7 +135,7 @@ class Indexer:
         results: list[FileResult] = []
         pending: list[_Pending] = []
         in_flight: Future[_Embedded] | None = None
-        targets = _unique(list_corpus(self.settings.corpus_dir) if files is None else files)
+        targets = unique_files(list_corpus(self.settings.corpus_dir) if files is None else files)
         indexed_at = datetime.now(UTC).isoformat(timespec="seconds")
         for n, path in enumerate(targets, 1):
             if progress:
@@ -382,27 +360,6 @@ class Indexer:
         keyword, state = self._scan_and_build()
         keyword.save(self.keyword_dir)
         self._manifest.save(state, self.store.generation())
-
-
-def _unique(paths: Sequence[Path]) -> list[Path]:
-    """The paths in order, each file once: a file given twice, or a symlink to a file of the
-    corpus, must not be indexed twice under the same source. Each folder is resolved once
-    (resolving every path of a large corpus component by component is slow)."""
-    seen: set[Path] = set()
-    folders: dict[Path, Path] = {}
-    out = []
-    for p in map(Path, paths):
-        if p.name in ("", ".", "..") or p.is_symlink():
-            key = p.resolve()
-        else:
-            folder = folders.get(p.parent)
-            if folder is None:
-                folder = folders[p.parent] = p.parent.resolve()
-            key = folder / p.name
-        if key not in seen:
-            seen.add(key)
-            out.append(key)  # resolved once here; later steps rely on it
-    return out
 
 
 def _same_metadata(stored: dict[str, object], chunk: Chunk, chunking: str) -> bool:
