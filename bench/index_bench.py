@@ -4,7 +4,7 @@ Runs `rag index` in a fresh process (end to end: start-up, imports, model load, 
 chunking, embedding, Chroma writes, keyword index) on an empty index, then again with nothing
 changed, and prints time, documents/s, chunks/s and peak RSS of each run.
 
-    .venv/bin/python bench/index_bench.py [--backend onnx-int8|torch] [--keep]
+    .venv/bin/python bench/index_bench.py [--backend openvino-int8|onnx-int8|torch] [--keep]
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def run_index(env: dict[str, str]) -> tuple[float, float, dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--backend", default="onnx-int8", choices=["onnx-int8", "torch"])
+    ap.add_argument("--backend", default="openvino-int8", choices=["openvino-int8", "onnx-int8", "torch"])
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = ap.parse_args()
 

@@ -4,7 +4,7 @@ Indexes SciFact into its own scratch index (kept in .cache/, re-used by later ru
 nDCG@10 and Recall@100 for dense, keyword and hybrid search on the test split, then warm
 latency percentiles of retrieval and of a full extractive answer.
 
-    .venv/bin/python bench/retrieval_bench.py [--split test|train] [--backend onnx-int8|torch]
+    .venv/bin/python bench/retrieval_bench.py [--split test|train] [--backend openvino-int8|onnx-int8|torch]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def pct(xs: list[float], p: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", default="test")
-    ap.add_argument("--backend", default="onnx-int8", choices=["onnx-int8", "torch"])
+    ap.add_argument("--backend", default="openvino-int8", choices=["openvino-int8", "onnx-int8", "torch"])
     ap.add_argument("--dense-weight", type=float, default=None)
     ap.add_argument("--candidates", type=int, default=None, help="candidates per side (default: settings)")
     ap.add_argument("--no-latency", action="store_true")
@@ -44,8 +44,9 @@ def main() -> None:
     if args.dense_weight is not None:
         overrides["dense_weight"] = args.dense_weight
     base = Settings(**overrides)  # type: ignore[arg-type]
-    if args.backend == "torch":  # its own scratch index: vectors differ from the int8 ones
-        base = base.model_copy(update={"index_dir": base.index_dir.parent / ".cache" / "torch-index"})
+    if args.backend != "openvino-int8":  # its own scratch index: vectors differ between backends
+        scratch = base.index_dir.parent / ".cache" / f"{args.backend}-index"
+        base = base.model_copy(update={"index_dir": scratch})
     t0 = time.perf_counter()
     result = beir_eval(SCIFACT, base, split=args.split)
     print(format_beir(result))

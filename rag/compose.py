@@ -102,6 +102,7 @@ class Composer:
             ]
         wants = _answer_type(question or query)
         asked = set(tokenize(question or query))
+        stranger = keyword is not None and _names_a_stranger(question or query, keyword)
         # Embed only the most promising sentences: keeps a warm answer well under 100 ms.
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
         vecs = self.embedder.encode([query] + [raw[i].text for i in pre])
@@ -113,6 +114,8 @@ class Composer:
             score = 0.55 * sim + 0.30 * cover[i] + 0.15 * c.hit.score - 0.45 * unknown**2
             if _is_heading(c.text):
                 score *= 0.85
+            if stranger:  # the question names someone or something no document mentions
+                score *= 0.8
             if wants == "number" and not _NUMBER.search(c.text):  # "how many …?" without a number
                 score *= 0.8
             elif wants == "time" and not _TIME.search(c.text):  # "when …?" without a time
@@ -219,6 +222,18 @@ def _names_something_new(sentence: str, asked: set[str]) -> bool:
     use? A sentence that only repeats the question's own names does not name an answer."""
     words = _CAPITALISED.findall(sentence)[1:] if sentence[:1].isupper() else _CAPITALISED.findall(sentence)
     return any(set(tokenize(w)) - asked for w in words)
+
+
+def _names_a_stranger(question: str, keyword: KeywordIndex) -> bool:
+    """Does the question use a name (a capitalised word past its first) that no indexed
+    document contains? Then the corpus is very unlikely to answer it ("Where was the Zorblax
+    Treaty signed?"), however well the rest of the question matches."""
+    words = _CAPITALISED.findall(question)[1:] if question[:1].isupper() else _CAPITALISED.findall(question)
+    for word in words:
+        terms = tokenize(word)
+        if terms and not any(t in keyword for t in terms):
+            return True
+    return False
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")

