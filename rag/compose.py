@@ -224,14 +224,24 @@ def _names_something_new(sentence: str, asked: set[str]) -> bool:
     return any(set(tokenize(w)) - asked for w in words)
 
 
+# A run of capitalised words ("United States", "Zorblax Treaty"), and what may come before a
+# word that is capitalised only because a sentence or clause starts there.
+_NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+_CLAUSE_START = re.compile(r"(^|[.!?:;,(\"“]\s*)$")
+
+
 def _names_a_stranger(question: str, keyword: KeywordIndex) -> bool:
-    """Does the question use a name (a capitalised word past its first) that no indexed
-    document contains? Then the corpus is very unlikely to answer it ("Where was the Zorblax
-    Treaty signed?"), however well the rest of the question matches."""
-    words = _CAPITALISED.findall(question)[1:] if question[:1].isupper() else _CAPITALISED.findall(question)
-    for word in words:
-        terms = tokenize(word)
-        if terms and not any(t in keyword for t in terms):
+    """Does the question use a name that no indexed document contains? Then the corpus is very
+    unlikely to answer it ("Where was the Zorblax Treaty signed?"), however well the rest of
+    the question matches. A name is a run of capitalised words, tokenized whole (so "United
+    States" is the corpus's "usa"); a run that starts a sentence or clause loses its first
+    word, and question words never count."""
+    for match in _NAME_RUN.finditer(question):
+        words = match.group().split()
+        if _CLAUSE_START.search(question[: match.start()]):
+            words = words[1:]
+        terms = [t for t in tokenize(" ".join(words)) if t not in _QUESTION_WORDS]
+        if any(t not in keyword for t in terms):
             return True
     return False
 

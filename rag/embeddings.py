@@ -124,12 +124,21 @@ class Embedder(Embeddings):
             from sentence_transformers import SentenceTransformer
 
             return SentenceTransformer(str(self.model_path), device="cpu")
-        if backend == "onnx-int8":
-            config = cpu_quant_config()
-            onnx_file = self._cached(config, f"model_qint8_{config}.onnx", _export_onnx_int8)
-            return onnxruntime_runner(onnx_file)
-        xml = self._cached(f"openvino-int8-{openvino_recipe()}", "model.xml", self._export_openvino)
-        return openvino_runner(xml)
+        try:
+            if backend == "onnx-int8":
+                config = cpu_quant_config()
+                onnx_file = self._cached(config, f"model_qint8_{config}.onnx", _export_onnx_int8)
+                return onnxruntime_runner(onnx_file)
+            xml = self._cached(f"openvino-int8-{openvino_recipe()}", "model.xml", self._export_openvino)
+            return openvino_runner(xml)
+        except ConfigError:
+            raise
+        except Exception as exc:  # a runtime missing or unable to run on this machine
+            other = "onnx-int8" if backend == "openvino-int8" else "torch"
+            raise ConfigError(
+                f"Could not prepare the {backend} embedding model ({type(exc).__name__}: {exc}). "
+                f"Set RAG_EMBEDDING_BACKEND={other} to use another runtime."
+            ) from exc
 
     def _cached(self, variant: str, filename: str, export: Callable[[Path, Path], None]) -> Path:
         """Path of a cached export of the model, creating it on first use (once per machine)."""
@@ -151,8 +160,8 @@ class Embedder(Embeddings):
                     export(self.model_path, tmp)
                     if not (tmp / filename).is_file():
                         raise ConfigError(
-                            f"Exporting the embedding model did not produce {filename}; "
-                            "set RAG_EMBEDDING_BACKEND=torch"
+                            f"Exporting the embedding model did not produce {filename}; set "
+                            "RAG_EMBEDDING_BACKEND to another runtime (openvino-int8, onnx-int8, torch)"
                         )
                 except BaseException:
                     shutil.rmtree(tmp, ignore_errors=True)

@@ -162,7 +162,10 @@ def _decode_text(data: bytes, path: Path) -> str:
 
 
 def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
-    """Split a leading ``---`` / ``key: value`` / ``---`` block off the text."""
+    """Split a leading ``---`` / ``key: value`` / ``---`` block off the text. The fields other
+    than the title (publisher, author, date …) stay in the text, as written, after the body:
+    they answer questions too ("Who publishes The Interpreter?") and can be cited; placed
+    last, they leave the body's offsets (and so its chunks) as they were."""
     if not text.startswith("---\n"):
         return {}, text
     lines = text.split("\n", 200)
@@ -174,6 +177,7 @@ def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
     else:
         return {}, text
     meta: dict[str, str] = {}
+    kept: list[str] = []
     for line in lines[1:end]:
         key, sep, value = line.partition(":")
         value = value.strip()
@@ -181,7 +185,10 @@ def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
             value = value[1:-1]  # a quoted YAML scalar
         if sep and not line[:1].isspace():
             meta[key.strip().lower()] = value
-    return meta, "\n".join(lines[end + 1 :]).lstrip("\n")
+            if value and key.strip().lower() != "title":
+                kept.append(line.rstrip())
+    body = "\n".join(lines[end + 1 :]).lstrip("\n")
+    return meta, body.rstrip("\n") + "\n\n" + "\n".join(kept) + "\n" if kept else body
 
 
 def _load_text(data: bytes, path: Path) -> tuple[str, list[Section]]:

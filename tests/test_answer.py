@@ -310,3 +310,9 @@ def test_names_a_stranger_looks_only_at_names_past_the_first_word(seeded_assista
     assert not _names_a_stranger("Where did Shin Wonsik speak?", keyword)
     assert not _names_a_stranger("Zorblax aside, what is Freedom Edge?", keyword)  # first word: any question
     assert not _names_a_stranger("what is freedom edge?", keyword)
+    # A name is tokenized whole: "United States" is the corpus's "usa", not "unit" + "state".
+    assert not _names_a_stranger("Which pacts does the United States have with Japan?", keyword)
+    # Words capitalised because a sentence, clause or title starts there are no names.
+    assert not _names_a_stranger("Quick question: Who is Lloyd Austin?", keyword)
+    assert not _names_a_stranger("What Happened At Camp David?", keyword)
+    assert _names_a_stranger("Quick question: Who is Mark Zorblax?", keyword)

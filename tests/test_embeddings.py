@@ -3,6 +3,7 @@ export is cached per recipe, and a failed export leaves nothing half-written."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,8 @@ def test_int8_backends_stay_close_to_fp32(backend: str, model_cache: Path, fp32:
     assert vectors.shape == fp32.shape and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     cosine = (vectors * fp32).sum(axis=1)
-    assert cosine.min() > 0.98 and cosine.mean() > 0.99, cosine
+    # Measured here: openvino-int8 mean 0.9976 (min 0.9967), onnx-int8 mean 0.9917 (min 0.9847).
+    assert cosine.min() > 0.975 and cosine.mean() > 0.985, cosine
     # Not the fp32 model under another name: quantization does change the numbers.
     assert cosine.max() < 0.99999
 
@@ -50,11 +52,36 @@ def test_openvino_model_is_cached_once_per_recipe(model_cache: Path) -> None:
 def test_a_new_calibration_text_means_a_new_cache_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = runtimes.openvino_recipe()
+    monkeypatch.setattr("rag.embeddings._export_onnx", _quick_onnx)
+    monkeypatch.setattr("rag.embeddings.quantize_openvino", lambda onnx, xml, tok: xml.write_text("<x/>"))
+    monkeypatch.setattr("rag.embeddings.openvino_runner", lambda xml: xml)
+    cache = tmp_path / "cache"
+    first = Embedder(Settings(model_cache_dir=cache))._load()
     edited = tmp_path / "calibration.txt"
     edited.write_text(runtimes.CALIBRATION_FILE.read_text() + "One more sentence.\n")
     monkeypatch.setattr(runtimes, "CALIBRATION_FILE", edited)
-    assert runtimes.openvino_recipe() != before
+    second = Embedder(Settings(model_cache_dir=cache))._load()
+    assert first != second and first.is_file() and second.is_file()
+    assert Embedder(Settings(model_cache_dir=cache))._load() == second  # and then it is re-used
+
+
+def test_the_telemetry_block_also_silences_an_already_imported_sender(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import types
+
+    sent: list[str] = []
+
+    class Telemetry:
+        def send_event(self, *args: object) -> None:
+            sent.append("event")
+
+    fake = types.ModuleType("openvino_telemetry")
+    fake.Telemetry = Telemetry  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "openvino_telemetry", fake)
+    runtimes._block_telemetry()
+    Telemetry().send_event("ov", "import")
+    assert sent == []
 
 
 def test_calibration_covers_short_and_long_inputs(model_cache: Path) -> None:
@@ -78,7 +105,7 @@ def test_a_failed_export_leaves_no_model_behind(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setattr("rag.embeddings.quantize_openvino", broken)
     embedder = Embedder(Settings(model_cache_dir=tmp_path / "cache"))
-    with pytest.raises(RuntimeError, match="quantizer crashed"):
+    with pytest.raises(ConfigError, match="quantizer crashed.*RAG_EMBEDDING_BACKEND=onnx-int8"):
         embedder.warm_up()
     assert [p.name for p in (tmp_path / "cache").iterdir() if p.is_dir()] == [], "nothing half-written"
 

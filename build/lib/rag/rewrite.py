@@ -1,0 +1,103 @@
+"""Follow-up questions → standalone search queries, offline (history heuristics)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+History = Sequence[tuple[str, str]]  # (user question, assistant answer) pairs, oldest first
+
+# Words that point back at something said earlier. Each kind has its own test below, because
+# the same words also occur in standalone questions ("this commentary", "at its core",
+# "is there", "the only one capable of …").
+_PERSONAL = re.compile(r"\b(he|she|it|they|him|them|then|the same|the other)\b", re.IGNORECASE)
+_THERE = re.compile(r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )\bthere\b", re.IGNORECASE)
+_ONE = re.compile(r"\b(the|which|that|this|what)\s+(?!only\b)(\w+\s+)?ones?\b", re.IGNORECASE)
+_DEMONSTRATIVE = re.compile(r"\b(this|that|these|those)\b(?:\s+(\w+))?", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"\b(his|her|hers|its|their|theirs)\b", re.IGNORECASE)
+# After a demonstrative, these words mean it names the document itself or is a conjunction.
+_SELF_CONTAINED = frozenset(
+    "article commentary document documents text report piece paper essay analysis corpus "
+    "the a an it he she they we i there his her its their".split()
+)
+# Words that carry no subject: a possessive with only these before it has no antecedent.
+_FUNCTION_WORDS = frozenset(
+    "what which who whom whose when where why how is are was were do does did has have had can "
+    "could will would should and also but so the a an of in on at to for about with by from".split()
+)
+_CONTINUATION = re.compile(r"^\s*(and|also|what about|how about|and what about|but|so)\b", re.I)
+_MARKER = re.compile(r"\s*\[\d+\]")
+
+# Interchangeable nationality words: "And the American one?" after a question about the
+# Japanese minister should ask about the American minister.
+_NATIONS = {
+    "japan": "japan", "japanese": "japan", "tokyo": "japan",
+    "korea": "korea", "korean": "korea", "south korea": "korea", "south korean": "korea",
+    "seoul": "korea", "rok": "korea",
+    "us": "us", "u.s.": "us", "united states": "us", "american": "us", "america": "us",
+    "washington": "us",
+    "north korea": "dprk", "north korean": "dprk", "pyongyang": "dprk",
+    "china": "china", "chinese": "china", "beijing": "china",
+    "russia": "russia", "russian": "russia", "australia": "australia", "australian": "australia",
+}
+_NATION_RE = re.compile(
+    r"\b(" + "|".join(sorted((re.escape(k) for k in _NATIONS), key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def needs_context(question: str) -> bool:
+    """Does the question lean on earlier turns (pronouns, 'and …', very short and nameless)?"""
+    words = re.findall(r"\w+", question)
+    if _CONTINUATION.search(question) or _PERSONAL.search(question) or _THERE.search(question):
+        return True
+    if _ONE.search(question):
+        return True
+    for m in _DEMONSTRATIVE.finditer(question):
+        if (m.group(2) or "").lower() not in _SELF_CONTAINED:
+            return True
+    for m in _POSSESSIVE.finditer(question):
+        before = re.findall(r"\w+", question[: m.start()])
+        if all(w.lower() in _FUNCTION_WORDS for w in before):
+            return True
+    # "Why?", "Which year?": too short to search on; "Who is Kishida?" names its subject.
+    return len(words) <= 3 and not any(w[:1].isupper() for w in words[1:])
+
+
+def rewrite(question: str, history: History | None) -> str:
+    """A standalone query for ``question``; unchanged when it needs no context."""
+    question = question.strip()
+    if not history or not needs_context(question):
+        return question
+    prev_q, prev_a = history[-1]
+    prev_q = prev_q.strip()
+    swapped = _swap_nation(prev_q, question)
+    if swapped:
+        return swapped
+    subject = _strip_question(prev_q)
+    answer_hint = _MARKER.sub("", prev_a or "").strip()
+    if "not found in the indexed documents" in answer_hint.lower():  # an abstention adds no subject
+        answer_hint = ""
+    parts = [question, subject]
+    if answer_hint:
+        parts.append(" ".join(answer_hint.split()[:30]))
+    return " — ".join(p for p in parts if p)
+
+
+def _strip_question(q: str) -> str:
+    """'Who is South Korea's defence minister?' → "South Korea's defence minister"."""
+    q = re.sub(r"^\s*(who|what|which|when|where|why|how)\b(\s+(is|are|was|were|did|does|do))?\s*", "", q,
+               flags=re.I)
+    return q.rstrip(" ?.!")
+
+
+def _swap_nation(prev_q: str, question: str) -> str:
+    """If the follow-up names a different nation than the previous question, swap it in."""
+    new = [m.group(0) for m in _NATION_RE.finditer(question)]
+    old = list(_NATION_RE.finditer(prev_q))
+    if not new or not old or len(re.findall(r"\w+", question)) > 8:
+        return ""
+    if {_NATIONS[n.lower()] for n in new} == {_NATIONS[o.group(0).lower()] for o in old}:
+        return ""
+    first = old[0]
+    return prev_q[: first.start()] + new[0] + prev_q[first.end() :]
