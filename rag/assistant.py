@@ -174,10 +174,15 @@ class Assistant:
 
     def status(self) -> IndexStatus:
         docs = self.documents()
+        runtime = self.settings.embedding_backend
+        model = f"{self.indexer.embedder.name} ({runtime})"
+        built = self.indexer.store.built_with()
+        if built and built != runtime:  # close vectors, not identical ones: say how to align them
+            model += f"; the index was built with {built}: `rag index --rebuild` to re-embed with {runtime}"
         return IndexStatus(
             documents=len(docs),
             chunks=sum(d.chunks for d in docs),
-            model=f"{self.indexer.embedder.name} ({self.settings.embedding_backend})",
+            model=model,
             last_sync=max((d.indexed_at for d in docs), default="never"),
             location=self.indexer.store.location,
         )

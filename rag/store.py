@@ -150,7 +150,11 @@ class Store:
     def _create(self, name: str) -> Any:
         return self._client.create_collection(
             name,
-            metadata={"embedding_model": self.model_name, "dimension": self.dimension},
+            metadata={
+                "embedding_model": self.model_name,
+                "dimension": self.dimension,
+                "embedding_backend": self.settings.embedding_backend,
+            },
             configuration={
                 "hnsw": {
                     "space": "cosine",
@@ -203,6 +207,14 @@ class Store:
                 raise
         if not self._pinned:
             self._collection = None
+
+    def built_with(self) -> str:
+        """The embedding backend that created the index ("" if there is no index yet, or it
+        predates this record)."""
+        try:
+            return str((self.collection().metadata or {}).get("embedding_backend", ""))
+        except IndexMissingError:
+            return ""
 
     # --- write generations: let a saved copy of the store's state tell it is stale ---------
     def generation(self) -> str:

@@ -158,9 +158,22 @@ def test_status_and_documents(indexed: Settings) -> None:
     docs = assistant.documents()
     assert st.documents == len(docs) == len(list(SEED_CORPUS.glob("*.txt")))
     assert st.chunks == sum(d.chunks for d in docs) > 0
-    assert "all-MiniLM-L6-v2" in st.model and st.last_sync != "never"
+    assert st.model == "all-MiniLM-L6-v2 (openvino-int8)" and st.last_sync != "never"
     text = assistant.document_text(docs[0].source)
     assert "Freedom Edge" in text
+
+
+def test_status_says_when_the_index_was_built_with_another_backend(indexed: Settings) -> None:
+    """Vectors from another runtime are close (cosine ~0.99), not identical: the status says so
+    and how to align them; a rebuild with the current runtime clears the note."""
+    from rag.assistant import Assistant
+
+    other = Assistant.from_settings(indexed.model_copy(update={"embedding_backend": "torch"}))
+    assert other.indexer.store.built_with() == "openvino-int8"
+    assert "index was built with openvino-int8" in other.status().model
+    assert "rag index --rebuild" in other.status().model
+    other.index(rebuild=True)
+    assert other.status().model == "all-MiniLM-L6-v2 (torch)"
 
 
 def test_warm_up_loads_model_and_indexes(indexed: Settings, settings: Settings) -> None:
