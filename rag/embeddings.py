@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -216,10 +218,22 @@ def _export_onnx(model_path: Path, target: Path) -> Any:
     """The fp32 ONNX export of sentence-transformers (via optimum) into ``target/onnx``."""
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(
-        str(model_path), device="cpu", backend="onnx", model_kwargs={"export": True}
-    )
-    model.save(str(target))
+    # The exporters' warnings (tracer notes, deprecations, "save the exported model", which
+    # this function does) mean nothing to a user of this tool: keep them off the console.
+    loggers = [logging.getLogger(n) for n in ("sentence_transformers", "transformers", "optimum")]
+    levels = [lg.level for lg in loggers]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        try:
+            model = SentenceTransformer(
+                str(model_path), device="cpu", backend="onnx", model_kwargs={"export": True}
+            )
+            model.save(str(target))
+        finally:
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
     return model
 
 
