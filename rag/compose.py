@@ -102,7 +102,12 @@ class Composer:
             ]
         wants = _answer_type(question or query)
         asked = set(tokenize(question or query))
-        stranger = keyword is not None and _names_a_stranger(question or query, keyword)
+        # The question is about a name, or asks for an attribute ("the budget of …"), that no
+        # document contains: a strong sign the corpus cannot answer it.
+        absent = keyword is not None and (
+            _names_a_stranger(question or query, keyword)
+            or _asks_for_an_absent_attribute(question or query, keyword)
+        )
         # Embed only the most promising sentences: keeps a warm answer well under 100 ms.
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
         vecs = self.embedder.encode([query] + [raw[i].text for i in pre])
@@ -114,7 +119,7 @@ class Composer:
             score = 0.55 * sim + 0.30 * cover[i] + 0.15 * c.hit.score - 0.45 * unknown**2
             if _is_heading(c.text):
                 score *= 0.85
-            if stranger:  # the question names someone or something no document mentions
+            if absent:
                 score *= 0.8
             if wants == "number" and not _NUMBER.search(c.text):  # "how many …?" without a number
                 score *= 0.8
@@ -244,6 +249,19 @@ def _names_a_stranger(question: str, keyword: KeywordIndex) -> bool:
         if any(t not in keyword for t in terms):
             return True
     return False
+
+
+_ATTRIBUTE_Q = re.compile(
+    r"^\s*(?:what|which)\s+(?:is|are|was|were)\s+the\s+([\w-]+)\s+(?:of|for|in)\b", re.IGNORECASE
+)
+
+
+def _asks_for_an_absent_attribute(question: str, keyword: KeywordIndex) -> bool:
+    """"What is the budget of the framework?": the attribute asked for (budget, population,
+    capital …) appears in no document, so no document states it."""
+    match = _ATTRIBUTE_Q.search(question)
+    terms = [t for t in tokenize(match.group(1)) if t not in _QUESTION_WORDS] if match else []
+    return bool(terms) and not any(t in keyword for t in terms)
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")

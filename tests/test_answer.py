@@ -316,3 +316,19 @@ def test_names_a_stranger_looks_only_at_names_past_the_first_word(seeded_assista
     assert not _names_a_stranger("Quick question: Who is Lloyd Austin?", keyword)
     assert not _names_a_stranger("What Happened At Camp David?", keyword)
     assert _names_a_stranger("Quick question: Who is Mark Zorblax?", keyword)
+
+
+def test_a_question_for_an_attribute_no_document_states_is_not_answered(seeded_assistant: Any) -> None:
+    """Every other word matches the framework's sentences; "budget" appears nowhere."""
+    a = seeded_assistant.answer("What is the budget of the Trilateral Security Cooperation Framework?")
+    assert a.abstained, a.text
+
+
+def test_absent_attribute_rule_only_fires_for_an_attribute_the_corpus_lacks(seeded_assistant: Any) -> None:
+    from rag.compose import _asks_for_an_absent_attribute
+
+    keyword = seeded_assistant.searcher().keyword
+    assert _asks_for_an_absent_attribute("What is the budget of the framework?", keyword)
+    assert not _asks_for_an_absent_attribute("What is the name of the exercise?", keyword)  # a question word
+    assert not _asks_for_an_absent_attribute("What is the history of the framework?", keyword)  # in the text
+    assert not _asks_for_an_absent_attribute("Where is the budget?", keyword)  # not the pattern
