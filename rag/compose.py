@@ -27,6 +27,10 @@ _QUESTION_WORDS = frozenset(
         "what which who whom whose when where why how name named called mention mentioned "
         "article text document commentary say said does did tell kind type according describe "
         "held hold take took taken place happen happened occur occurred mean means"
+        # Function words BM25's short stopword list keeps: no topic either, and a corpus that
+        # happens not to use one ("before", "do") must not look unable to answer.
+        " do doing done have has had having before after during while about above below also"
+        " just still even ever again very should would could can may might must shall"
     )
 )
 

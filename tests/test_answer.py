@@ -332,3 +332,10 @@ def test_absent_attribute_rule_only_fires_for_an_attribute_the_corpus_lacks(seed
     assert not _asks_for_an_absent_attribute("What is the name of the exercise?", keyword)  # a question word
     assert not _asks_for_an_absent_attribute("What is the history of the framework?", keyword)  # in the text
     assert not _asks_for_an_absent_attribute("Where is the budget?", keyword)  # not the pattern
+
+
+def test_function_words_the_corpus_never_uses_do_not_count_against_answering(seeded_assistant: Any) -> None:
+    """"do" and "before" appear nowhere in the seed; they say nothing about the topic, so they
+    must not weigh like an unknown topic word (this was answered "not found")."""
+    a = seeded_assistant.answer("What is Seoul eager to do with the framework before the American election?")
+    assert not a.abstained and "operationalise" in a.text, a.text
