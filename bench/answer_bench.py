@@ -9,7 +9,9 @@ one; this script prints both so the margin can be checked after any change to th
     .venv/bin/python bench/answer_bench.py [QA.jsonl ...]
 
 bench/hard_qa.jsonl holds near-domain questions the corpus cannot answer (known weakness:
-they share the corpus vocabulary); it is not in the default set.
+they share the corpus vocabulary); it is not in the default set. Nor is bench/review_qa.jsonl:
+36 questions an independent reviewer wrote from the article alone (session 4), a stand-in for a
+held-out set (one of its misses, a paraphrase refused over "do"/"before", was then fixed).
 """
 
 from __future__ import annotations
