@@ -104,13 +104,13 @@ class Composer:
                 0.5 * cv + 0.5 * sum(weight[t] for t in own & content_terms(c.text)) / own_total
                 for cv, c in zip(cover, raw, strict=True)
             ]
-        wants = _answer_type(question or query)
-        asked = set(tokenize(question or query))
+        asking = question or query
+        wants = _answer_type(asking)
+        asked = set(tokenize(asking)) if wants == "name" else set()
         # The question is about a name, or asks for an attribute ("the budget of …"), that no
         # document contains: a strong sign the corpus cannot answer it.
         absent = keyword is not None and (
-            _names_a_stranger(question or query, keyword)
-            or _asks_for_an_absent_attribute(question or query, keyword)
+            _names_a_stranger(asking, keyword) or _asks_for_an_absent_attribute(asking, keyword)
         )
         # Embed only the most promising sentences: keeps a warm answer well under 100 ms.
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
