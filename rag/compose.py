@@ -31,6 +31,15 @@ _QUESTION_WORDS = frozenset(
         # happens not to use one ("before", "do") must not look unable to answer.
         " do doing done have has had having before after during while about above below also"
         " just still even ever again very should would could can may might must shall"
+        " from onto upon than here over under within without through across per via"
+        " he him his she her hers me my mine we our ours you your yours them theirs"
+        # Words too general to say what a question is about; paraphrases use them freely
+        # ("get it up and running", "the main activities", "better briefed").
+        " get gets getting got want wants wanted think thinks thought up down out list main"
+        " mainly better best see seen able long like other others besides apart actually"
+        " particular particularly roughly go goes going come comes coming supposed meant feel"
+        " feels really exactly currently probably generally usually often help helps helped"
+        " helping due part use used using make makes made way ways thing things sort"
     )
 )
 
@@ -95,7 +104,8 @@ class Composer:
         weight = {t: keyword.idf(t) for t in terms} if keyword else dict.fromkeys(terms, 1.0)
         total = sum(weight.values()) or 1.0
         # Share of the question's weight carried by words the corpus never uses.
-        unknown = sum(w for t, w in weight.items() if keyword and t not in keyword) / total
+        missing = {t for t in terms if keyword and t not in keyword}
+        unknown = sum(weight[t] for t in missing) / total
         cover = [sum(weight[t] for t in terms & content_terms(c.text)) / total for c in raw]
         own = content_terms(question) & terms if question and question != query else set()
         if own:
@@ -106,31 +116,42 @@ class Composer:
             ]
         asking = question or query
         wants = _answer_type(asking)
-        asked = set(tokenize(asking)) if wants == "name" else set()
+        asked = set(tokenize(asking)) if wants in ("name", "place") else set()
         # The question is about a name, or asks for an attribute ("the budget of …"), that no
         # document contains: a strong sign the corpus cannot answer it.
         absent = keyword is not None and (
             _names_a_stranger(asking, keyword) or _asks_for_an_absent_attribute(asking, keyword)
         )
+        # "Who is <role>?": the role's words the corpus knows must all be in the answer.
+        role = _asked_role(asking) - missing if asking == query else set()
         # Embed only the most promising sentences: keeps a warm answer well under 100 ms.
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
-        vecs = self.embedder.encode([query] + [raw[i].text for i in pre])
-        sims = vecs[1:] @ vecs[0]
+        # The query without the words no document uses: when a sentence matches it clearly
+        # better than the whole query, those words ask for what the sentence does not say
+        # ("What is the budget of the framework?"); a paraphrase's words ("before the
+        # American vote" for "prior to the US election") do not move the match that way.
+        reduced = _without(query, missing) if missing else ""
+        head = [query, reduced] if reduced else [query]
+        vecs = self.embedder.encode(head + [raw[i].text for i in pre])
+        sims = vecs[len(head) :] @ vecs[0]
+        sims_reduced = vecs[len(head) :] @ vecs[1] if reduced else sims
         out = []
         for j, i in enumerate(pre):
             sim = float(sims[j])
             c = raw[i]
-            score = 0.55 * sim + 0.30 * cover[i] + 0.15 * c.hit.score - 0.45 * unknown**2
+            score = 0.55 * sim + 0.30 * cover[i] + 0.15 * c.hit.score - 0.30 * unknown**2
+            score -= max(0.0, float(sims_reduced[j]) - sim - 0.03)
             if _is_heading(c.text):
                 score *= 0.85
             if absent:
                 score *= 0.8
-            if wants == "number" and not _NUMBER.search(c.text):  # "how many …?" without a number
-                score *= 0.8
-            elif wants == "time" and not _TIME.search(c.text):  # "when …?" without a time
-                score *= 0.8
-            elif wants == "name" and not _names_something_new(c.text, asked):
-                score *= 0.8  # "who …?" / "what is the name of …?" without a name it did not ask with
+            if not _fits(wants, c.text, asked):  # "when …?" without a time, and so on
+                # Who did something is not always a capitalised name ("three island councils").
+                score *= 0.6 if wants == "name" else 0.4
+            if role and not role <= set(tokenize(c.text)):
+                score *= 0.5
+            if (field := _FIELD.match(c.text)) and not set(tokenize(field[1])) & set(tokenize(asking)):
+                score *= 0.5  # "publisher: …" answers who publishes, not who wrote
             out.append(Candidate(c.text, c.hit, c.start, c.end, sim, cover[i], score))
         out.sort(key=lambda c: -c.score)
         return out
@@ -209,21 +230,73 @@ _TIME = re.compile(
     r"decades?|centur(y|ies)|years?|months?|weeks?|days?|since|until|ago)\b",
     re.IGNORECASE,
 )
-_TIME_Q = re.compile(r"^\s*(when|since when|until when|by when|in what year|what year)\b", re.IGNORECASE)
+_TIME_Q = re.compile(
+    r"^\s*(when|since when|until when|by when)\b|\b(what|which)\s+(year|month|day|date|decade)\b"
+    r"|\bhow\s+long\s+ago\b",
+    re.IGNORECASE,
+)
+_PLACE_Q = re.compile(
+    r"^\s*where\b|\b(in|into|at|from|to)\s+(what|which)\s+(\w+\s+)?(city|cities|country|"
+    r"countries|state|province|region|place|location|waters?|sea|ocean|venue|town|capital)\b",
+    re.IGNORECASE,
+)
 _NAME_Q = re.compile(r"^\s*who(m|se)?\b|\b(names?|named|called)\b", re.IGNORECASE)
 _CAPITALISED = re.compile(r"(?<![\w’'-])[A-Z][\w’']*")
+_CALENDAR = frozenset(
+    tokenize(
+        "January February March April May June July August September October November December "
+        "Monday Tuesday Wednesday Thursday Friday Saturday Sunday"
+    )
+)
 
 
 def _answer_type(question: str) -> str | None:
     """What kind of answer the question asks for, when that is easy to check: a quantity
-    ("how many …?"), a time ("when …?") or a name ("who …?", "what is the name of …?")."""
+    ("how many …?"), a time ("when …?", "on what date …?"), a place ("where …?", "in which
+    city …?") or a name ("who …?", "what is the name of …?")."""
     if _QUANTITY_Q.search(question):
         return "number"
     if _TIME_Q.search(question):
         return "time"
+    if _PLACE_Q.search(question):
+        return "place"
     if _NAME_Q.search(question):
         return "name"
     return None
+
+
+def _fits(wants: str | None, sentence: str, asked: set[str]) -> bool:
+    """Could the sentence hold the kind of answer asked for? (No type: any sentence can.)"""
+    if wants == "number":
+        return bool(_NUMBER.search(sentence))
+    if wants == "time":
+        return bool(_TIME.search(sentence))
+    if wants == "place":  # a name the question did not use, and not a month or a weekday
+        return _names_something_new(sentence, asked | _CALENDAR)
+    if wants == "name":  # a name it did not ask with
+        return _names_something_new(sentence, asked)
+    return True
+
+
+_WHO_IS = re.compile(
+    r"^\s*who(?:\s+is|\s+was|\s+are|\s+were|[’']s)\s+(.+?)(?:\s+(?:mentioned|named|pictured|shown|"
+    r"quoted|cited|in|at|on|with|from|according)\b.*)?\s*\??\s*$",
+    re.IGNORECASE,
+)
+# A front-matter field kept after a document's body ("publisher: Lowy Institute").
+_FIELD = re.compile(r"^([a-z][a-z0-9_-]{0,30}):\s+\S")
+
+
+def _asked_role(question: str) -> set[str]:
+    """The words of the role in "Who is Australia's defence minister?": a sentence naming
+    some other country's defence minister does not answer it, nor one about Australia alone."""
+    match = _WHO_IS.match(question)
+    return {t for t in tokenize(match.group(1)) if t not in _QUESTION_WORDS} if match else set()
+
+
+def _without(text: str, terms: set[str]) -> str:
+    """The text minus the words whose tokens are all in ``terms``."""
+    return " ".join(w for w in text.split() if not (tokens := tokenize(w)) or not set(tokens) <= terms)
 
 
 def _names_something_new(sentence: str, asked: set[str]) -> bool:

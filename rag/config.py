@@ -81,9 +81,9 @@ class Settings(BaseSettings):
         le=1,
         description=(
             "Minimum evidence score of the best sentence; below it the assistant abstains. "
-            "Calibrated on the dev QA set and bench/*_qa.jsonl: inside the gap between the "
-            "best-scoring unanswerable (0.305) and the worst-scoring correctly answered question "
-            "(0.443), nearer the former (bench/answer_bench.py prints both)."
+            "Calibrated with bench/answer_bench.py on the dev QA set and bench/*_qa.jsonl: the "
+            "threshold with the most questions right (answered correctly or rightly refused), "
+            "the dev set entirely right; the bench prints the sweep."
         ),
     )
     max_answer_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")
