@@ -122,6 +122,9 @@ class Composer:
         absent = keyword is not None and (
             _names_a_stranger(asking, keyword) or _asks_for_an_absent_attribute(asking, keyword)
         )
+        # "Is Australia a member …?": a yes/no question about a name is answered by a
+        # sentence that names it.
+        subject = _question_names(asking) if _YES_NO.match(asking) and asking == query else set()
         # "Who is <role>?": the role's words the corpus knows must all be in the answer.
         role = _asked_role(asking) - missing if asking == query else set()
         # Embed only the most promising sentences: keeps a warm answer well under 100 ms.
@@ -148,6 +151,8 @@ class Composer:
             if not _fits(wants, c.text, asked):  # "when …?" without a time, and so on
                 # Who did something is not always a capitalised name ("three island councils").
                 score *= 0.6 if wants == "name" else 0.4
+            if subject and not subject & set(tokenize(c.text)):
+                score *= 0.6
             if role and not role <= set(tokenize(c.text)):
                 score *= 0.5
             if (field := _FIELD.match(c.text)) and not set(tokenize(field[1])) & set(tokenize(asking)):
@@ -312,20 +317,27 @@ _NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 _CLAUSE_START = re.compile(r"(^|[.!?:;,(\"“]\s*)$")
 
 
-def _names_a_stranger(question: str, keyword: KeywordIndex) -> bool:
-    """Does the question use a name that no indexed document contains? Then the corpus is very
-    unlikely to answer it ("Where was the Zorblax Treaty signed?"), however well the rest of
-    the question matches. A name is a run of capitalised words, tokenized whole (so "United
-    States" is the corpus's "usa"); a run that starts a sentence or clause loses its first
-    word, and question words never count."""
+_YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|has|have|had|will|would|can|could|should)\b", re.I)
+
+
+def _question_names(question: str) -> set[str]:
+    """The tokens of the names a question uses: runs of capitalised words, tokenized whole (so
+    "United States" is the corpus's "usa"); a run that starts a sentence or clause loses its
+    first word, and question words never count."""
+    out: set[str] = set()
     for match in _NAME_RUN.finditer(question):
         words = match.group().split()
         if _CLAUSE_START.search(question[: match.start()]):
             words = words[1:]
-        terms = [t for t in tokenize(" ".join(words)) if t not in _QUESTION_WORDS]
-        if any(t not in keyword for t in terms):
-            return True
-    return False
+        out |= {t for t in tokenize(" ".join(words)) if t not in _QUESTION_WORDS}
+    return out
+
+
+def _names_a_stranger(question: str, keyword: KeywordIndex) -> bool:
+    """Does the question use a name that no indexed document contains? Then the corpus is very
+    unlikely to answer it ("Where was the Zorblax Treaty signed?"), however well the rest of
+    the question matches (names as ``_question_names`` reads them)."""
+    return any(t not in keyword for t in _question_names(question))
 
 
 _ATTRIBUTE_Q = re.compile(

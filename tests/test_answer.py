@@ -400,3 +400,14 @@ def test_general_words_of_a_paraphrase_do_not_count_as_unknown_topics(seeded_ass
         "before the American vote?"
     )
     assert not a.abstained and "operationalise" in a.text, a.text
+
+
+def test_a_yes_no_question_about_a_name_is_answered_by_a_sentence_naming_it(seeded_assistant: Any) -> None:
+    """"members" and "new" match the "axis of evil" sentence best, but it never names Australia."""
+    from rag.compose import _question_names
+    from rag.keyword import tokenize
+
+    assert _question_names("Is Australia a member of the framework?") == set(tokenize("Australia"))
+    assert _question_names("Did Trump's summits with Kim change anything?") == set(tokenize("Trump Kim"))
+    a = seeded_assistant.answer("Is Australia a member of the new trilateral framework?")
+    assert not a.abstained and "does not involve Australia" in a.text, a.text
