@@ -7,7 +7,8 @@ import re
 from collections.abc import Sequence
 
 from .chunking import sentence_spans
-from .compose import Candidate, Composer, content_terms
+from .compose import Candidate, Composer
+from .question import content_terms
 from .retrieve import Hit
 from .schema import Answer
 

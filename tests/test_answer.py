@@ -260,20 +260,20 @@ def test_abstain_threshold_separates_dev_questions(seeded_assistant: Any) -> Non
     ],
 )
 def test_answer_types_are_read_from_the_question(question: str, kind: str | None) -> None:
-    from rag.compose import _answer_type
+    from rag.question import answer_type
 
-    assert _answer_type(question) == kind
+    assert answer_type(question) == kind
 
 
 def test_a_name_answer_must_name_something_the_question_did_not() -> None:
-    from rag.compose import _names_something_new
     from rag.keyword import tokenize
+    from rag.question import names_something_new
 
     asked = set(tokenize("What is the name of the NATO secretary general?"))
-    assert not _names_something_new("It will not yet be a NATO-style formal mutual defence treaty.", asked)
-    assert _names_something_new("The NATO secretary general is Mark Rutte.", asked)
+    assert not names_something_new("It will not yet be a NATO-style formal mutual defence treaty.", asked)
+    assert names_something_new("The NATO secretary general is Mark Rutte.", asked)
     # The first word of a sentence is capitalised anyway; it names nothing by itself.
-    assert not _names_something_new("Officials met the secretary general.", asked)
+    assert not names_something_new("Officials met the secretary general.", asked)
 
 
 def test_a_name_question_is_answered_by_the_sentence_with_the_name(seeded_assistant: Any) -> None:
@@ -309,19 +309,19 @@ def test_a_question_about_a_name_no_document_mentions_is_not_answered(
 
 
 def test_names_a_stranger_looks_only_at_names_past_the_first_word(seeded_assistant: Any) -> None:
-    from rag.compose import _names_a_stranger
+    from rag.question import names_a_stranger
 
     keyword = seeded_assistant.searcher().keyword
-    assert _names_a_stranger("Where was the Zorblax Treaty signed?", keyword)
-    assert not _names_a_stranger("Where did Shin Wonsik speak?", keyword)
-    assert not _names_a_stranger("Zorblax aside, what is Freedom Edge?", keyword)  # first word: any question
-    assert not _names_a_stranger("what is freedom edge?", keyword)
+    assert names_a_stranger("Where was the Zorblax Treaty signed?", keyword)
+    assert not names_a_stranger("Where did Shin Wonsik speak?", keyword)
+    assert not names_a_stranger("Zorblax aside, what is Freedom Edge?", keyword)  # first word: any question
+    assert not names_a_stranger("what is freedom edge?", keyword)
     # A name is tokenized whole: "United States" is the corpus's "usa", not "unit" + "state".
-    assert not _names_a_stranger("Which pacts does the United States have with Japan?", keyword)
+    assert not names_a_stranger("Which pacts does the United States have with Japan?", keyword)
     # Words capitalised because a sentence, clause or title starts there are no names.
-    assert not _names_a_stranger("Quick question: Who is Lloyd Austin?", keyword)
-    assert not _names_a_stranger("What Happened At Camp David?", keyword)
-    assert _names_a_stranger("Quick question: Who is Mark Zorblax?", keyword)
+    assert not names_a_stranger("Quick question: Who is Lloyd Austin?", keyword)
+    assert not names_a_stranger("What Happened At Camp David?", keyword)
+    assert names_a_stranger("Quick question: Who is Mark Zorblax?", keyword)
 
 
 def test_a_question_for_an_attribute_no_document_states_is_not_answered(seeded_assistant: Any) -> None:
@@ -331,13 +331,13 @@ def test_a_question_for_an_attribute_no_document_states_is_not_answered(seeded_a
 
 
 def test_absent_attribute_rule_only_fires_for_an_attribute_the_corpus_lacks(seeded_assistant: Any) -> None:
-    from rag.compose import _asks_for_an_absent_attribute
+    from rag.question import asks_for_an_absent_attribute
 
     keyword = seeded_assistant.searcher().keyword
-    assert _asks_for_an_absent_attribute("What is the budget of the framework?", keyword)
-    assert not _asks_for_an_absent_attribute("What is the name of the exercise?", keyword)  # a question word
-    assert not _asks_for_an_absent_attribute("What is the history of the framework?", keyword)  # in the text
-    assert not _asks_for_an_absent_attribute("Where is the budget?", keyword)  # not the pattern
+    assert asks_for_an_absent_attribute("What is the budget of the framework?", keyword)
+    assert not asks_for_an_absent_attribute("What is the name of the exercise?", keyword)  # a question word
+    assert not asks_for_an_absent_attribute("What is the history of the framework?", keyword)  # in the text
+    assert not asks_for_an_absent_attribute("Where is the budget?", keyword)  # not the pattern
 
 
 def test_function_words_the_corpus_never_uses_do_not_count_against_answering(seeded_assistant: Any) -> None:
@@ -350,12 +350,12 @@ def test_function_words_the_corpus_never_uses_do_not_count_against_answering(see
 def test_a_where_question_needs_a_place_in_the_answer(seeded_assistant: Any) -> None:
     """The Freedom Edge sentence matches every word but says only when ("in June"), never
     where: a month is no place. The photo caption does name the place."""
-    from rag.compose import _fits
     from rag.keyword import tokenize
+    from rag.question import fits
 
     asked = set(tokenize("Where was the Freedom Edge exercise held?"))
-    assert not _fits("place", "The first iteration of “Freedom Edge”, occurred in June.", asked)
-    assert _fits("place", "The leaders met in August at Camp David, Maryland.", asked)
+    assert not fits("place", "The first iteration of “Freedom Edge”, occurred in June.", asked)
+    assert fits("place", "The leaders met in August at Camp David, Maryland.", asked)
     assert seeded_assistant.answer("Where was the Freedom Edge exercise held?").abstained
     a = seeded_assistant.answer("Where was the photo of Biden, Kishida and Yoon taken?")
     assert not a.abstained and "Camp David" in a.text, a.text
@@ -372,14 +372,14 @@ def test_a_date_question_needs_a_time_in_the_answer(seeded_assistant: Any) -> No
 def test_who_is_a_role_needs_the_whole_role_in_the_answer(seeded_assistant: Any) -> None:
     """Three defence ministers are named, none of them Australia's; the sentences about
     Australia name no minister."""
-    from rag.compose import _asked_role
     from rag.keyword import tokenize
+    from rag.question import asked_role
 
-    assert _asked_role("Who is Australia's defence minister?") == set(tokenize("Australia defence minister"))
-    assert _asked_role("Who is the Japanese Prime Minister pictured with Biden?") == set(
+    assert asked_role("Who is Australia's defence minister?") == set(tokenize("Australia defence minister"))
+    assert asked_role("Who is the Japanese Prime Minister pictured with Biden?") == set(
         tokenize("Japanese Prime Minister")
     )
-    assert _asked_role("Which forums has Australia built?") == set()
+    assert asked_role("Which forums has Australia built?") == set()
     assert seeded_assistant.answer("Who is Australia's defence minister?").abstained
     a = seeded_assistant.answer("Who is Japan's defence minister?")
     assert not a.abstained and "Kihara Minoru" in a.text, a.text
@@ -404,10 +404,10 @@ def test_general_words_of_a_paraphrase_do_not_count_as_unknown_topics(seeded_ass
 
 def test_a_yes_no_question_about_a_name_is_answered_by_a_sentence_naming_it(seeded_assistant: Any) -> None:
     """"members" and "new" match the "axis of evil" sentence best, but it never names Australia."""
-    from rag.compose import _question_names
     from rag.keyword import tokenize
+    from rag.question import question_names
 
-    assert _question_names("Is Australia a member of the framework?") == set(tokenize("Australia"))
-    assert _question_names("Did Trump's summits with Kim change anything?") == set(tokenize("Trump Kim"))
+    assert question_names("Is Australia a member of the framework?") == set(tokenize("Australia"))
+    assert question_names("Did Trump's summits with Kim change anything?") == set(tokenize("Trump Kim"))
     a = seeded_assistant.answer("Is Australia a member of the new trilateral framework?")
     assert not a.abstained and "does not involve Australia" in a.text, a.text
