@@ -14,13 +14,14 @@ from .chunking import sentence_spans
 from .config import Settings
 from .documents import DocumentTexts
 from .embeddings import Embedder
-from .keyword import KeywordIndex
-from .question import content_terms, read_question, without
+from .keyword import KeywordIndex, tokenize
+from .question import content_terms, read_question
 from .retrieve import Hit
 from .schema import Answer, Citation
 
 # The issue asks for this plain wording; the UI and CLI show ``Answer.related`` after it.
 NOT_FOUND = "Not found in the indexed documents: none of them answers this question."
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -55,9 +56,12 @@ class Composer:
         """Sentences of the hits, scored against the query, best first.
 
         The score mixes meaning (cosine to the query), topic-word coverage and the passage's
-        retrieval score; headings and captions are discounted (they rarely answer anything),
-        and so is every sentence when the question's topic words are absent from the whole
-        corpus (a strong sign the corpus cannot answer it). When ``question`` is a follow-up
+        retrieval score, less a penalty for the question's topic words that the whole corpus
+        lacks (a strong sign it cannot answer) and for a match that improves once those words
+        are left out (they ask for what the sentence does not say). Headings and captions are
+        discounted (they rarely answer anything), and so is a sentence that fails a check read
+        from the question (``question.Reading``: a when-question needs a time, and so on).
+        When ``question`` is a follow-up
         whose query was rewritten with earlier context, the follow-up's own words count as much
         as the whole rewritten query: they say what is being asked now."""
         raw: list[Candidate] = []
@@ -88,14 +92,15 @@ class Composer:
                 for cv, c in zip(cover, raw, strict=True)
             ]
         asking = question or query
-        reading = read_question(asking, keyword, standalone=asking == query)
+        reading = read_question(asking, query, keyword)
         # Embed only the most promising sentences: keeps a warm answer well under 100 ms.
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
         # The query without the words no document uses: when a sentence matches it clearly
         # better than the whole query, those words ask for what the sentence does not say
         # ("What is the budget of the framework?"); a paraphrase's words ("before the
         # American vote" for "prior to the US election") do not move the match that way.
-        reduced = without(query, missing) if missing else ""
+        reduced = _without(query, missing) if missing else ""
+        reduced = "" if reduced == query else reduced  # e.g. Japanese: no spaces to split at
         head = [query, reduced] if reduced else [query]
         vecs = self.embedder.encode(head + [raw[i].text for i in pre])
         sims = vecs[len(head) :] @ vecs[0]
@@ -198,3 +203,8 @@ def _near_duplicate(a: Candidate, b: Candidate) -> bool:
         return True
     ta, tb = content_terms(a.text), content_terms(b.text)
     return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.8
+
+
+def _without(text: str, terms: set[str]) -> str:
+    """The text minus the words whose tokens are all in ``terms``."""
+    return " ".join(w for w in text.split() if not (tokens := tokenize(w)) or not set(tokens) <= terms)

@@ -30,7 +30,7 @@ def verified_answer(
 ) -> Answer | None:
     """The checked answer, or None when nothing in the reply survives the check."""
     if "NOT FOUND" in reply.upper() and len(reply) < 40:
-        return composer.abstain(question, query, composer.candidates(query, hits))
+        return composer.abstain(question, query, composer.candidates(query, hits, question=question))
     kept: list[tuple[str, Candidate]] = []
     dropped = 0
     for plain, refs in _sentences(reply):

@@ -1,5 +1,6 @@
-"""Reading a question: its topic words, the kind of answer it asks for, and the names and
-role it is about. Text alone, no index: the composer weighs sentences with what is read here."""
+"""Reading a question: its topic words, the kind of answer it asks for, and the names and role
+it is about. The composer weighs every candidate sentence with what is read here; the corpus's
+vocabulary is consulted only to tell the names and attributes that no document uses."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ QUESTION_WORDS = frozenset(
         "what which who whom whose when where why how name named called mention mentioned "
         "article text document commentary say said does did tell kind type according describe "
         "held hold take took taken place happen happened occur occurred mean means"
+        # The answer types' own words: the type check looks for the answer itself (a number,
+        # a date, a place name); "United States" is the token "usa", so "state" never matches.
+        " many much year years month months day days date dates decade decades time"
+        " city cities state states location"
         # Function words BM25's short stopword list keeps: no topic either, and a corpus that
         # happens not to use one ("before", "do") must not look unable to answer.
         " do doing done have has had having before after during while about above below also"
@@ -31,6 +36,78 @@ QUESTION_WORDS = frozenset(
     )
 )
 
+# --- what the answer must hold ---------------------------------------------------------
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+    r"thousands?|millions?|billions?|several|few|many|single|both|half)\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d|\d{1,2}(st|nd|rd|th)|\d{4}s|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|spring|summer|autumn|fall|winter|today|"
+    r"yesterday|tomorrow|decades?|centur(y|ies)|years?|months?|weeks?|days?|since|until|ago)\b",
+    re.IGNORECASE,
+)
+_CALENDAR = frozenset(
+    tokenize(
+        "January February March April May June July August September October November December "
+        "Monday Tuesday Wednesday Thursday Friday Saturday Sunday"
+    )
+)
+# A word that starts with a capital letter, in any script that has them ("Évian" too).
+_WORD = re.compile(r"(?<![\w’'-])[^\W\d_][\w’']*")
+
+# --- what the question asks for ---------------------------------------------------------
+# "How much" asks for a quantity only with a word of amount ("how much effect …?" does not).
+_QUANTITY_Q = re.compile(
+    r"^\s*how\s+many\b|^\s*how\s+much\s+(\w+\s+){0,3}?(cost|costs|money|funding|budget|spend|"
+    r"spent|worth|pay|paid)\b",
+    re.IGNORECASE,
+)
+_TIME_Q = re.compile(
+    r"^\s*(when|since when|until when|by when)\b"
+    r"|\b(what|which)\s+(year|month|day|date|decade)(?![\w-])|\bhow\s+long\s+ago\b",
+    re.IGNORECASE,
+)
+_PLACE_Q = re.compile(
+    r"^\s*where\b|\b(in|into|at|from|to)\s+(what|which)\s+(\w+\s+)?(city|cities|country|"
+    r"countries|state|province|region|place|location|waters?|sea|ocean|venue|town|capital)\b",
+    re.IGNORECASE,
+)
+_NAME_Q = re.compile(r"^\s*who(m|se)?\b|\b(names?|named|called)\b", re.IGNORECASE)
+_YES_NO = re.compile(
+    r"^\s*(is|are|was|were|does|do|did|has|have|had|will|would|can|could|should)(n[’']t)?\b",
+    re.IGNORECASE,
+)
+# "Who is <role> …?": the role is a short phrase, ending where the rest of the question starts.
+_WHO_IS = re.compile(
+    r"^\s*who(?:\s+is|\s+was|[’']s)\s+(?:the\s+)?(.+?)(?=\s+(?:and|or|between|that|who|which|to|"
+    r"mentioned|named|pictured|shown|quoted|cited|in|at|on|with|from|according)\b|\s*[,;?]|\s*$)",
+    re.IGNORECASE,
+)
+_HOW_MANY = re.compile(
+    r"^\s*how\s+many\s+(.+?)(?:\s+(are|is|were|was|have|has|had|do|does|did|will|would|can|could)\b|\s*\??$)",
+    re.IGNORECASE,
+)
+# A run of capitalised words ("United States", "Zorblax Treaty"), and what may come before a
+# word that is capitalised only because a sentence or clause starts there.
+_NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+_CLAUSE_START = re.compile(r"(^|[.!?:;,(\"“]\s*)$")
+_ATTRIBUTE_Q = re.compile(
+    r"^\s*(?:what|which)\s+(?:is|are|was|were)\s+the\s+([\w-]+)\s+(?:of|for|in)\b", re.IGNORECASE
+)
+# A front-matter field kept after a document's body ("publisher: Lowy Institute"), and the
+# question words that ask for the common fields.
+_FIELD = re.compile(r"^([A-Za-z][\w-]{0,30}):\s+\S")
+_FIELD_ASKED_BY = {
+    field: frozenset(tokenize(words))
+    for field, words in {
+        "author": "author authors wrote written write writer by",
+        "date": "date when published",
+        "publisher": "publisher published publishes publish",
+    }.items()
+}
+
 
 def content_terms(text: str) -> set[str]:
     """Topic words of a text: stemmed, without stopwords and question words."""
@@ -42,48 +119,55 @@ class Reading:
     """What a question asks for, as far as its words tell."""
 
     wants: str | None  # "number", "time", "place", "name" or None (any sentence may answer)
-    asked: frozenset[str]  # the question's tokens: an answer must name something else
+    tokens: frozenset[str]  # the question's tokens (and its rewritten query's)
     absent: bool  # it is about a name, or asks for an attribute, that no document has
     subject: frozenset[str]  # a yes/no question's names: the answer must name one of them
-    role: frozenset[str]  # "who is <role>?": the answer must hold all of the role's words
-    tokens: frozenset[str]  # all of the question's tokens
+    role: frozenset[str]  # "who is <role>?": the answer must hold all of these words
+    counted: frozenset[str]  # "how many <things>?": the answer must name the things
 
     def factor(self, sentence: str) -> float:
-        """How far the sentence can answer the question, by the checks above: 1 when it can,
-        less for each check it fails."""
+        """How far the sentence can answer the question: 1 when it passes every check, less
+        for each check it fails."""
         tokens = set(tokenize(sentence))
         f = 0.8 if self.absent else 1.0
-        if not fits(self.wants, sentence, self.asked):  # "when …?" without a time, and so on
+        if not fits(self.wants, sentence, self.tokens):  # "when …?" without a time, and so on
             # Who did something is not always a capitalised name ("three island councils").
             f *= 0.6 if self.wants == "name" else 0.4
         if self.subject and not self.subject & tokens:
             f *= 0.6
         if self.role and not self.role <= tokens:
             f *= 0.5
-        if (field := _FIELD.match(sentence)) and not set(tokenize(field[1])) & self.tokens:
+        if self.counted and not self.counted <= tokens:
+            f *= 0.5  # "hundreds" of missiles is no count of warheads
+        if (field := _FIELD.match(sentence)) and not self.asks_for_field(field[1]):
             f *= 0.5  # "publisher: …" answers who publishes, not who wrote
         return f
 
+    def asks_for_field(self, field: str) -> bool:
+        key = frozenset(tokenize(field))
+        asked_by = key.union(*(_FIELD_ASKED_BY.get(k, ()) for k in key))
+        return bool(asked_by & self.tokens)
 
-def read_question(question: str, corpus_terms: Container[str] | None, standalone: bool) -> Reading:
-    """Read ``question``. ``corpus_terms`` holds every term the indexed documents use (None:
-    unknown, so nothing counts as absent); ``standalone`` is False for a follow-up whose
-    search query was rewritten with earlier turns: its names and role may be in those."""
-    wants = answer_type(question)
-    tokens = frozenset(tokenize(question))
-    known = corpus_terms if corpus_terms is not None else _Everything()
-    absent = corpus_terms is not None and (
+
+def read_question(question: str, query: str, vocabulary: Container[str] | None) -> Reading:
+    """Read ``question``, searched as ``query`` (a follow-up's rewrite with earlier turns, else
+    the question itself). ``vocabulary`` holds every term the indexed documents use (None when
+    unknown: then nothing counts as absent). The names and role of a follow-up may be in the
+    earlier turns, so they are checked only for a question that stands alone."""
+    standalone = question == query
+    known: Container[str] = vocabulary if vocabulary is not None else _Everything()
+    absent = vocabulary is not None and (
         names_a_stranger(question, known) or asks_for_an_absent_attribute(question, known)
     )
     subject = question_names(question) if standalone and _YES_NO.match(question) else set()
     role = {t for t in asked_role(question) if t in known} if standalone else set()
     return Reading(
-        wants,
-        tokens if wants in ("name", "place") else frozenset(),
+        answer_type(question),
+        frozenset(tokenize(question)) | frozenset(tokenize(query)),
         absent,
         frozenset(subject),
         frozenset(role),
-        tokens,
+        frozenset(counted_things(question)),
     )
 
 
@@ -92,39 +176,6 @@ class _Everything:
 
     def __contains__(self, item: object) -> bool:
         return True
-
-
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
-    r"thousands?|millions?|billions?|several|few|many|single|both|half)\b",
-    re.IGNORECASE,
-)
-_QUANTITY_Q = re.compile(r"^\s*how\s+(many|much)\b", re.IGNORECASE)
-_TIME = re.compile(
-    r"\b(1[5-9]\d\d|20\d\d|\d{1,2}(st|nd|rd|th)|\d{4}s|january|february|march|april|may|june|july|"
-    r"august|september|october|november|december|spring|summer|autumn|fall|winter|today|"
-    r"yesterday|tomorrow|(last|next|this|past|coming)\s+(week|month|year|decade|century)|"
-    r"decades?|centur(y|ies)|years?|months?|weeks?|days?|since|until|ago)\b",
-    re.IGNORECASE,
-)
-_TIME_Q = re.compile(
-    r"^\s*(when|since when|until when|by when)\b|\b(what|which)\s+(year|month|day|date|decade)\b"
-    r"|\bhow\s+long\s+ago\b",
-    re.IGNORECASE,
-)
-_PLACE_Q = re.compile(
-    r"^\s*where\b|\b(in|into|at|from|to)\s+(what|which)\s+(\w+\s+)?(city|cities|country|"
-    r"countries|state|province|region|place|location|waters?|sea|ocean|venue|town|capital)\b",
-    re.IGNORECASE,
-)
-_NAME_Q = re.compile(r"^\s*who(m|se)?\b|\b(names?|named|called)\b", re.IGNORECASE)
-_CAPITALISED = re.compile(r"(?<![\w’'-])[A-Z][\w’']*")
-_CALENDAR = frozenset(
-    tokenize(
-        "January February March April May June July August September October November December "
-        "Monday Tuesday Wednesday Thursday Friday Saturday Sunday"
-    )
-)
 
 
 def answer_type(question: str) -> str | None:
@@ -155,41 +206,35 @@ def fits(wants: str | None, sentence: str, asked: Set[str]) -> bool:
     return True
 
 
-_WHO_IS = re.compile(
-    r"^\s*who(?:\s+is|\s+was|\s+are|\s+were|[’']s)\s+(.+?)(?:\s+(?:mentioned|named|pictured|shown|"
-    r"quoted|cited|in|at|on|with|from|according)\b.*)?\s*\??\s*$",
-    re.IGNORECASE,
-)
-# A front-matter field kept after a document's body ("publisher: Lowy Institute").
-_FIELD = re.compile(r"^([a-z][a-z0-9_-]{0,30}):\s+\S")
-
-
-def asked_role(question: str) -> set[str]:
-    """The words of the role in "Who is Australia's defence minister?": a sentence naming
-    some other country's defence minister does not answer it, nor one about Australia alone."""
-    match = _WHO_IS.match(question)
-    return {t for t in tokenize(match.group(1)) if t not in QUESTION_WORDS} if match else set()
-
-
-def without(text: str, terms: set[str]) -> str:
-    """The text minus the words whose tokens are all in ``terms``."""
-    return " ".join(w for w in text.split() if not (tokens := tokenize(w)) or not set(tokens) <= terms)
-
-
 def names_something_new(sentence: str, asked: Set[str]) -> bool:
     """Does the sentence hold a capitalised word (past its first) that the question did not
     use? A sentence that only repeats the question's own names does not name an answer."""
-    words = _CAPITALISED.findall(sentence)[1:] if sentence[:1].isupper() else _CAPITALISED.findall(sentence)
+    words = [w for w in _WORD.findall(sentence) if w[0].isupper()]
+    if sentence[:1].isupper():
+        words = words[1:]
     return any(set(tokenize(w)) - asked for w in words)
 
 
-# A run of capitalised words ("United States", "Zorblax Treaty"), and what may come before a
-# word that is capitalised only because a sentence or clause starts there.
-_NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
-_CLAUSE_START = re.compile(r"(^|[.!?:;,(\"“]\s*)$")
+def asked_role(question: str) -> set[str]:
+    """The role in "Who is Australia's defence minister?": its names and its head word. A
+    sentence naming some other country's defence minister does not answer it, nor one about
+    Australia alone. A long description ("who is capable of coaxing …") is no role."""
+    match = _WHO_IS.match(question)
+    if not match or len(words := match.group(1).split()) > 5:
+        return set()
+    names = " ".join(w for w in words if w[:1].isupper())
+    head = words[words.index("of") - 1] if "of" in words[1:] else words[-1]  # "minister of Japan"
+    return {t for t in tokenize(f"{names} {head}") if t not in QUESTION_WORDS}
 
 
-_YES_NO = re.compile(r"^\s*(is|are|was|were|does|do|did|has|have|had|will|would|can|could|should)\b", re.I)
+def counted_things(question: str) -> set[str]:
+    """What "How many North Korean missiles have …?" counts: the last word before the verb
+    ("missiles"), or the word after "how many" when no auxiliary follows."""
+    match = _HOW_MANY.match(question)
+    if not match:
+        return set()
+    words = match.group(1).split()
+    return {t for t in tokenize(words[-1] if match.group(2) else words[0]) if t not in QUESTION_WORDS}
 
 
 def question_names(question: str) -> set[str]:
@@ -205,21 +250,16 @@ def question_names(question: str) -> set[str]:
     return out
 
 
-def names_a_stranger(question: str, keyword: Container[str]) -> bool:
+def names_a_stranger(question: str, vocabulary: Container[str]) -> bool:
     """Does the question use a name that no indexed document contains? Then the corpus is very
     unlikely to answer it ("Where was the Zorblax Treaty signed?"), however well the rest of
     the question matches (names as ``question_names`` reads them)."""
-    return any(t not in keyword for t in question_names(question))
+    return any(t not in vocabulary for t in question_names(question))
 
 
-_ATTRIBUTE_Q = re.compile(
-    r"^\s*(?:what|which)\s+(?:is|are|was|were)\s+the\s+([\w-]+)\s+(?:of|for|in)\b", re.IGNORECASE
-)
-
-
-def asks_for_an_absent_attribute(question: str, keyword: Container[str]) -> bool:
+def asks_for_an_absent_attribute(question: str, vocabulary: Container[str]) -> bool:
     """"What is the budget of the framework?": the attribute asked for (budget, population,
     capital …) appears in no document, so no document states it."""
     match = _ATTRIBUTE_Q.search(question)
     terms = [t for t in tokenize(match.group(1)) if t not in QUESTION_WORDS] if match else []
-    return bool(terms) and not any(t in keyword for t in terms)
+    return bool(terms) and not any(t in vocabulary for t in terms)
