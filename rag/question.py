@@ -85,6 +85,7 @@ _WHO_IS = re.compile(
     r"mentioned|named|pictured|shown|quoted|cited|in|at|on|with|from|according)\b|\s*[,;?]|\s*$)",
     re.IGNORECASE,
 )
+# "How many <things> …?": the things run up to the verb.
 _HOW_MANY = re.compile(
     r"^\s*how\s+many\s+(.+?)(?:\s+(are|is|were|was|have|has|had|do|does|did|will|would|can|could)\b|\s*\??$)",
     re.IGNORECASE,
