@@ -42,10 +42,7 @@ DEFAULT = [ROOT.parent / "shared" / "eval" / "dev_qa.jsonl", ROOT / "bench" / "e
 
 def best_score(assistant: Assistant, question: str, history: list[tuple[str, str]] | None) -> float:
     """Evidence score of the best candidate sentence (what the threshold is compared with)."""
-    query = assistant.standalone_query(question, history)
-    searcher = assistant.searcher()
-    hits = searcher.search(query)
-    cands = assistant.composer.candidates(query, hits, searcher.keyword, question=question)
+    cands = assistant.evidence(question, history)
     return cands[0].score if cands else 0.0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Generator, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from .rewrite import History, needs_context, rewrite
 from .schema import Answer, DocumentInfo, FileResult, IndexReport, IndexStatus
 
 if TYPE_CHECKING:
-    from .compose import Composer
+    from .compose import Candidate, Composer
     from .indexer import Indexer, Progress
     from .retrieve import HybridRetriever, HybridSearcher, Mode
 
@@ -96,6 +97,7 @@ class Assistant:
 
     def standalone_query(self, question: str, history: History | None = None) -> str:
         """The query actually searched: the question, rewritten if it leans on the history."""
+        question = self._spelled_out(question)
         if history and needs_context(question) and self.settings.llm_provider != "none":
             from .llm import rewrite_query
 
@@ -104,6 +106,15 @@ class Assistant:
             except LLMUnavailableError:
                 pass
         return rewrite(question, history)
+
+    def evidence(self, question: str, history: History | None = None) -> list[Candidate]:
+        """The candidate answer sentences, scored and best first, as ``answer`` weighs them
+        (the abstention threshold is compared with the first one's score)."""
+        query = self.standalone_query(question, history)
+        searcher = self.searcher()
+        return self.composer.candidates(
+            query, searcher.search(query), searcher.keyword, question=self._spelled_out(question)
+        )
 
     def answer(self, question: str, history: History | None = None) -> Answer:
         """Answer a question (with the chat so far) from the indexed documents."""
@@ -122,7 +133,8 @@ class Assistant:
         query = self.standalone_query(question, history)
         searcher = self.searcher()
         hits = searcher.search(query)
-        final = self.composer.compose(question, query, hits, searcher.keyword)
+        asked = self._spelled_out(question)  # read as searched; the Answer keeps the words typed
+        final = replace(self.composer.compose(asked, query, hits, searcher.keyword), question=question)
         # With an LLM configured, the same calibrated evidence check decides whether to answer
         # at all: an LLM shown weak passages tends to answer anyway.
         if self.settings.llm_provider != "none" and not final.abstained:
@@ -153,6 +165,11 @@ class Assistant:
                 base, "The generated answer was not supported by the passages; showing the extractive answer."
             )
         return checked
+
+    def _spelled_out(self, question: str) -> str:
+        from .question import expand_abbreviations
+
+        return expand_abbreviations(question, self.searcher().keyword)
 
     def _chat_model(self) -> Any:
         if self._llm is None:
@@ -246,6 +263,4 @@ def _corpus_relative(source: str, settings: Settings) -> str:
 
 
 def _with_notice(answer: Answer, notice: str) -> Answer:
-    from dataclasses import replace
-
     return replace(answer, notice=notice)

@@ -110,6 +110,34 @@ _FIELD_ASKED_BY = {
 }
 
 
+# Abbreviations a reader may type for what documents spell out. Expanded only when no
+# document uses the abbreviation and some document uses every word of its expansion.
+_ABBREVIATIONS = {
+    "PM": "Prime Minister", "FM": "Foreign Minister", "DPRK": "North Korea", "ROK": "South Korea",
+    "PRC": "China", "ROC": "Taiwan", "UK": "United Kingdom", "EU": "European Union",
+    "UN": "United Nations", "N. Korea": "North Korea", "S. Korea": "South Korea",
+}
+_ABBREVIATION = re.compile(
+    r"(?<![\w.])("
+    + "|".join(re.escape(a) for a in sorted(_ABBREVIATIONS, key=len, reverse=True))
+    + r")(?!\w)"
+)
+
+
+def expand_abbreviations(question: str, vocabulary: Container[str] | None) -> str:
+    """"Who is the Japanese PM?" → "Who is the Japanese Prime Minister?" when the documents
+    say "Prime Minister" and never "PM" (else the abbreviation counts as a word they lack)."""
+    if vocabulary is None:
+        return question
+
+    def expand(match: re.Match[str]) -> str:
+        short, full = match.group(1), _ABBREVIATIONS[match.group(1)]
+        unused = not any(t in vocabulary for t in tokenize(short))
+        return full if unused and all(t in vocabulary for t in tokenize(full)) else short
+
+    return _ABBREVIATION.sub(expand, question)
+
+
 def content_terms(text: str) -> set[str]:
     """Topic words of a text: stemmed, without stopwords and question words."""
     return set(tokenize(text)) - QUESTION_WORDS

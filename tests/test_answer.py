@@ -226,14 +226,10 @@ def test_instructions_inside_documents_are_data(tmp_path: Path, settings: Settin
 def test_abstain_threshold_separates_dev_questions(seeded_assistant: Any) -> None:
     """The threshold sits between the best evidence of unanswerable questions and the weakest of
     answerable ones (that is how it was calibrated); the margin guards against drift."""
-    searcher = seeded_assistant.searcher()
     best: dict[bool, list[float]] = {True: [], False: []}
     for row in read_jsonl(DEV_QA):
         history = [tuple(h) for h in row.get("history", [])] or None
-        query = seeded_assistant.standalone_query(row["q"], history)
-        cands = seeded_assistant.composer.candidates(
-            query, searcher.search(query), searcher.keyword, question=row["q"]
-        )
+        cands = seeded_assistant.evidence(row["q"], history)
         best[row["answerable"]].append(cands[0].score if cands else 0.0)
     threshold = seeded_assistant.settings.abstain_threshold
     assert max(best[False]) < threshold < min(best[True]), best
@@ -465,3 +461,19 @@ def test_a_how_many_question_needs_the_counted_things_in_the_answer(seeded_assis
     assert counted_things("How many North Korean missiles have splashed down?") == set(tokenize("missiles"))
     assert counted_things("How many troops took part?") == set(tokenize("troops"))
     assert seeded_assistant.answer("How many nuclear warheads does China have?").abstained
+
+
+def test_an_abbreviation_the_documents_spell_out_is_read_spelled_out(seeded_assistant: Any) -> None:
+    """The seed never writes "PM" or "DPRK"; it says "Prime Minister" and "North Korea"."""
+    from rag.keyword import tokenize
+    from rag.question import expand_abbreviations
+
+    vocabulary = set(tokenize("Prime Minister of North Korea, and the PM"))
+    assert expand_abbreviations("Is the DPRK's PM here?", vocabulary) == "Is the North Korea's PM here?"
+    assert expand_abbreviations("Is the DPRK's PM here?", None) == "Is the DPRK's PM here?"
+    assert expand_abbreviations("Does the EU matter?", vocabulary) == "Does the EU matter?"  # not spelled out
+    a = seeded_assistant.answer("who's the japanese PM in the picture")
+    assert not a.abstained and "Kishida" in a.text, a.text
+    assert a.question == "who's the japanese PM in the picture" and "Prime Minister" in a.query
+    a = seeded_assistant.answer("Which country renewed a security pact with the DPRK?")
+    assert not a.abstained and "Russia" in a.text, a.text
