@@ -101,7 +101,7 @@ _ATTRIBUTE_Q = re.compile(
 # question words that ask for the common fields.
 _FIELD = re.compile(r"^([A-Za-z][\w-]{0,30}):\s+\S")
 _FIELD_ASKED_BY = {
-    field: frozenset(tokenize(words))
+    tokenize(field)[0]: frozenset(tokenize(words))
     for field, words in {
         "author": "author authors wrote written write writer by",
         "date": "date when published",
