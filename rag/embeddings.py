@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -146,6 +147,7 @@ class Embedder(Embeddings):
         """Path of a cached export of the model, creating it on first use (once per machine)."""
         target = self.settings.model_cache_dir / f"{self.name}-{self._stamp()}-{variant}"
         if (target / filename).is_file():
+            _mark_used_and_sweep(target, f"{self.name}-*")
             return target / filename
         from filelock import FileLock
 
@@ -166,6 +168,7 @@ class Embedder(Embeddings):
                     raise
                 shutil.rmtree(target, ignore_errors=True)
                 tmp.rename(target)  # atomic: a killed export leaves only the .tmp folder
+        _mark_used_and_sweep(target, f"{self.name}-*")
         return target / filename
 
     def _stamp(self) -> str:
@@ -214,6 +217,33 @@ class Embedder(Embeddings):
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             out[idx] = pooled / np.clip(norms, 1e-12, None)
         return out
+
+
+STALE_AFTER_DAYS = 30
+_LAST_USED = ".last-used"
+
+
+def _mark_used_and_sweep(target: Path, pattern: str) -> None:
+    """Mark the export in ``target`` as used now, and delete the exports beside it (``pattern``)
+    that no process has used for STALE_AFTER_DAYS: those of an older recipe, Python or
+    OpenVINO version (80 MB each), and exports a killed process left half done. An export in
+    use by any install is marked at every load, so it is never stale."""
+    try:
+        (target / _LAST_USED).touch()
+    except OSError:
+        return  # a read-only cache: nothing to mark, and nothing to delete either
+    cutoff = time.time() - STALE_AFTER_DAYS * 86400
+    for entry in target.parent.glob(pattern):
+        if entry == target or not entry.is_dir():
+            continue
+        try:
+            marker = entry / _LAST_USED
+            used = (marker if marker.exists() else entry).stat().st_mtime
+        except OSError:
+            continue
+        if used < cutoff:
+            shutil.rmtree(entry, ignore_errors=True)
+            entry.with_name(entry.name + ".lock").unlink(missing_ok=True)
 
 
 def _truncate(ids: list[int], limit: int) -> list[int]:

@@ -65,6 +65,36 @@ def test_a_new_calibration_text_means_a_new_cache_folder(
     assert Embedder(Settings(model_cache_dir=cache))._load() == second  # and then it is re-used
 
 
+def test_exports_unused_for_a_month_are_deleted_and_the_rest_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each recipe, Python or OpenVINO version exports anew; the old copies (80 MB each) go
+    once no install has loaded them for STALE_AFTER_DAYS."""
+    import os
+    import time
+
+    from rag import embeddings
+
+    monkeypatch.setattr("rag.embeddings._export_onnx", _quick_onnx)
+    monkeypatch.setattr("rag.embeddings.quantize_openvino", lambda onnx, xml, tok: xml.write_text("<x/>"))
+    monkeypatch.setattr("rag.embeddings.openvino_runner", lambda xml: xml)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    old = time.time() - (embeddings.STALE_AFTER_DAYS + 1) * 86400
+    stale, recent, half_done = (cache / f"all-MiniLM-L6-v2-{n}" for n in ("stale", "recent", "x.tmp"))
+    other = cache / "some-other-model-old"
+    for folder in (stale, recent, half_done, other):
+        (folder / "model.xml").parent.mkdir()
+        (folder / "model.xml").write_text("<x/>")
+        os.utime(folder, (old, old))
+    (cache / f"{stale.name}.lock").write_text("")
+    (recent / ".last-used").touch()  # loaded yesterday by another install
+    current = Embedder(Settings(model_cache_dir=cache))._load()
+    assert current.is_file() and (current.parent / ".last-used").is_file()
+    assert not stale.exists() and not (cache / f"{stale.name}.lock").exists() and not half_done.exists()
+    assert recent.exists() and other.exists()  # in use elsewhere; not this model's
+
+
 def test_the_telemetry_block_also_silences_an_already_imported_sender(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
