@@ -48,6 +48,12 @@ _TIME = re.compile(
     r"yesterday|tomorrow|decades?|centur(y|ies)|years?|months?|weeks?|days?|since|until|ago)\b",
     re.IGNORECASE,
 )
+# "When will …?" asks about the future: a sentence about what already happened does not answer.
+_FUTURE_Q = re.compile(r"^\s*when\s+will\b|\b(next|upcoming|future)\b", re.IGNORECASE)
+_FUTURE = re.compile(
+    r"\b(will|shall|plans?|planned|scheduled|expected|next|upcoming|future|due to|by the end of)\b",
+    re.IGNORECASE,
+)
 _CALENDAR = frozenset(
     tokenize(
         "January February March April May June July August September October November December "
@@ -153,6 +159,7 @@ class Reading:
     subject: frozenset[str]  # a yes/no question's names: the answer must name one of them
     role: frozenset[str]  # "who is <role>?": the answer must hold all of these words
     counted: frozenset[str]  # "how many <things>?": the answer must name the things
+    future: bool = False  # "when will …?": the answer must speak of the future
 
     def factor(self, sentence: str) -> float:
         """How far the sentence can answer the question: 1 when it passes every check, less
@@ -168,6 +175,8 @@ class Reading:
             f *= 0.5
         if self.counted and not self.counted <= tokens:
             f *= 0.5  # "hundreds" of missiles is no count of warheads
+        if self.future and not _FUTURE.search(sentence):
+            f *= 0.5  # "When will the next exercise be?" is not answered by "the first occurred in June"
         if (field := _FIELD.match(sentence)) and not self.asks_for_field(field[1]):
             f *= 0.5  # "publisher: …" answers who publishes, not who wrote
         return f
@@ -197,6 +206,7 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         frozenset(subject),
         frozenset(role),
         frozenset(counted_things(question)),
+        answer_type(question) == "time" and bool(_FUTURE_Q.search(question)),
     )
 
 

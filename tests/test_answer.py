@@ -477,3 +477,10 @@ def test_an_abbreviation_the_documents_spell_out_is_read_spelled_out(seeded_assi
     assert a.question == "who's the japanese PM in the picture" and "Prime Minister" in a.query
     a = seeded_assistant.answer("Which country renewed a security pact with the DPRK?")
     assert not a.abstained and "Russia" in a.text, a.text
+
+
+def test_a_question_about_the_future_needs_an_answer_about_the_future(seeded_assistant: Any) -> None:
+    """The seed tells when the first Freedom Edge occurred, not when the next one will."""
+    assert seeded_assistant.answer("When will the next Freedom Edge exercise take place?").abstained
+    a = seeded_assistant.answer("When will the data sharing mechanism be optimised?")
+    assert not a.abstained and "end of this year" in a.text, a.text
