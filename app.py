@@ -10,6 +10,7 @@ webui/render.py.
 import ipaddress
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +156,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                     )
             viewer = gr.HTML(render.viewer_placeholder(), elem_id="viewer", label="Source viewer")
 
-        with gr.Tab("Documents"):
+        with gr.Tab("Documents") as documents_tab:
             gr.Markdown("#### Indexed documents")
             docs = gr.HTML(elem_id="documents")
             with gr.Row():
@@ -206,7 +207,12 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         upload.click(h.upload, files, [report, *doc_outputs, files], **index_io)
         sync.click(h.sync, None, [report, *doc_outputs], **index_io)
         delete.click(h.delete, to_delete, [report, *doc_outputs], **index_io)
-        demo.load(h.documents, None, doc_outputs, api_visibility="private")
+        # Without a progress overlay: the Documents tab is rendered only when opened, and an
+        # overlay set on its components while it was hidden never cleared (a spinner forever).
+        # Opening the tab refreshes the list (files may have been indexed from the CLI).
+        refresh: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+        demo.load(h.documents, None, doc_outputs, **refresh)
+        documents_tab.select(h.documents, None, doc_outputs, **refresh)
 
         gr.api(h.api_answer, api_name="answer", concurrency_limit=4, concurrency_id="chat")
         gr.api(h.api_stream, api_name="answer_stream", concurrency_limit=4, concurrency_id="chat")
@@ -226,6 +232,8 @@ def main(settings: Settings | None = None) -> None:
     except (RagError, ValueError) as exc:  # ValueError: pydantic's ValidationError for a bad RAG_*
         sys.exit(f"error: {exc}")
     _index_if_missing(assistant)
+    # Gradio's routes still name a status code Starlette renamed; one line per request otherwise.
+    warnings.filterwarnings("ignore", message=".*HTTP_422_UNPROCESSABLE_ENTITY.*")
     # Loads the model while the server starts: the first question then answers at warm speed.
     threading.Thread(target=_warm_up, args=(assistant,), daemon=True).start()
     build_app(assistant, settings).queue().launch(**options)

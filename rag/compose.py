@@ -147,6 +147,8 @@ class Composer:
     def abstain(self, question: str, query: str, cands: Sequence[Candidate]) -> Answer:
         related: list[Candidate] = []
         for c in cands:
+            if c.score <= 0:  # the penalties outweigh any match: not related, just nearest
+                break
             if c.hit.metadata.get("source") not in {r.hit.metadata.get("source") for r in related}:
                 related.append(c)
             if len(related) == 2:

@@ -40,6 +40,17 @@ _NATIONS = {
     "china": "china", "chinese": "china", "beijing": "china",
     "russia": "russia", "russian": "russia", "australia": "australia", "australian": "australia",
 }
+# The country itself, for a nationality word that takes the place of a possessive.
+_COUNTRY_NAMES = {
+    "japan": "Japan", "korea": "South Korea", "us": "the US", "dprk": "North Korea",
+    "china": "China", "russia": "Russia", "australia": "Australia",
+}
+# … and its adjective, for a country name that takes the place of one.
+_ADJECTIVES = {
+    "japan": "Japanese", "korea": "South Korean", "us": "US", "dprk": "North Korean",
+    "china": "Chinese", "russia": "Russian", "australia": "Australian",
+}
+_ADJECTIVE_FORMS = frozenset(a.lower() for a in _ADJECTIVES.values()) | {"korean", "american"}
 _NATION_RE = re.compile(
     r"\b(" + "|".join(sorted((re.escape(k) for k in _NATIONS), key=len, reverse=True)) + r")\b",
     re.IGNORECASE,
@@ -100,4 +111,9 @@ def _swap_nation(prev_q: str, question: str) -> str:
     if {_NATIONS[n.lower()] for n in new} == {_NATIONS[o.group(0).lower()] for o in old}:
         return ""
     first = old[0]
-    return prev_q[: first.start()] + new[0] + prev_q[first.end() :]
+    word, nation = new[0], _NATIONS[new[0].lower()]
+    if prev_q[first.end() :].startswith(("'s", "’s")):  # "South Korea's" → "Japan's", not "Japanese's"
+        word = _COUNTRY_NAMES.get(nation, word)
+    elif first.group(0).lower() in _ADJECTIVE_FORMS and word.lower() not in _ADJECTIVE_FORMS:
+        word = _ADJECTIVES.get(nation, word)  # "the Korean minister" → "the Japanese …", not "the Japan …"
+    return prev_q[: first.start()] + word + prev_q[first.end() :]

@@ -128,6 +128,12 @@ def test_abstention_says_not_found_and_lists_related_sources(seeded_assistant: A
     assert len({c.source for c in a.related}) == len(a.related)
 
 
+def test_an_off_topic_question_lists_no_related_sources(seeded_assistant: Any) -> None:
+    """Nothing in the seed is about Canada: its nearest sentence is no "possibly related" source."""
+    a = seeded_assistant.answer("What is the capital of Canada?")
+    assert a.abstained and a.related == [], a.related
+
+
 def test_answered_question_is_not_an_abstention(seeded_assistant: Any) -> None:
     a = seeded_assistant.answer("What is the name of the multi-domain trilateral exercise?")
     assert not a.abstained and NOT_FOUND not in a.text.lower()

@@ -42,6 +42,15 @@ def test_nation_swap() -> None:
     assert "south korean" in q.lower() and "secretary of defence" in q.lower() and "US" not in q.split()
 
 
+def test_nation_swap_keeps_the_sentence_grammatical() -> None:
+    """A nationality word in place of a possessive country, or a country in place of a
+    nationality word, takes the form the sentence needs."""
+    q = rewrite("And the Japanese one?", [("Who is South Korea's defence minister?", "")])
+    assert q == "Who is Japan's defence minister?"
+    q = rewrite("And Japan?", [("Who is the Korean defence minister?", "")])
+    assert q == "Who is the Japanese defence minister?"
+
+
 def test_only_the_last_turn_supplies_the_subject() -> None:
     history = [("What is Freedom Edge?", ""), ("Who is South Korea's defence minister?", "")]
     q = rewrite("What did he say in his TV interview?", history)
