@@ -47,6 +47,13 @@ def segments(text: str) -> tuple[list[str], list[int]]:
     return [p.strip() for p in parts[0::2]], [int(m) for m in parts[1::2]]
 
 
+def assert_answers(assistant: Any, question: str, expected: str) -> Answer:
+    """The question is answered, and the answer holds ``expected``."""
+    a = assistant.answer(question)
+    assert not a.abstained and expected in a.text, a.text
+    return a
+
+
 def assert_well_formed(a: Answer) -> None:
     """Every sentence is followed by a marker; markers are 1..n in citation order."""
     texts, markers = segments(a.text)
@@ -348,8 +355,11 @@ def test_absent_attribute_rule_only_fires_for_an_attribute_the_corpus_lacks(seed
 def test_function_words_the_corpus_never_uses_do_not_count_against_answering(seeded_assistant: Any) -> None:
     """"do" and "before" appear nowhere in the seed; they say nothing about the topic, so they
     must not weigh like an unknown topic word (this was answered "not found")."""
-    a = seeded_assistant.answer("What is Seoul eager to do with the framework before the American election?")
-    assert not a.abstained and "operationalise" in a.text, a.text
+    assert_answers(
+        seeded_assistant,
+        "What is Seoul eager to do with the framework before the American election?",
+        "operationalise",
+    )
 
 
 def test_a_where_question_needs_a_place_in_the_answer(seeded_assistant: Any) -> None:
@@ -362,16 +372,14 @@ def test_a_where_question_needs_a_place_in_the_answer(seeded_assistant: Any) -> 
     assert not fits("place", "The first iteration of “Freedom Edge”, occurred in June.", asked)
     assert fits("place", "The leaders met in August at Camp David, Maryland.", asked)
     assert seeded_assistant.answer("Where was the Freedom Edge exercise held?").abstained
-    a = seeded_assistant.answer("Where was the photo of Biden, Kishida and Yoon taken?")
-    assert not a.abstained and "Camp David" in a.text, a.text
+    assert_answers(seeded_assistant, "Where was the photo of Biden, Kishida and Yoon taken?", "Camp David")
 
 
 def test_a_date_question_needs_a_time_in_the_answer(seeded_assistant: Any) -> None:
     """The article mentions the pact but never when it was signed."""
     a = seeded_assistant.answer("On what date did North Korea and Russia sign their renewed security pact?")
     assert a.abstained, a.text
-    a = seeded_assistant.answer("In what month did the three leaders meet at Camp David?")
-    assert not a.abstained and "August" in a.text, a.text
+    assert_answers(seeded_assistant, "In what month did the three leaders meet at Camp David?", "August")
 
 
 def test_who_is_a_role_needs_the_whole_role_in_the_answer(seeded_assistant: Any) -> None:
@@ -391,18 +399,19 @@ def test_who_is_a_role_needs_the_whole_role_in_the_answer(seeded_assistant: Any)
     assert asked_role("Who is the minister of Japan and when did he take office?") == set(
         tokenize("minister Japan")
     )
-    a = seeded_assistant.answer("Who is capable of coaxing lasting cooperation between Seoul and Tokyo?")
-    assert not a.abstained and "United States" in a.text, a.text
+    assert_answers(
+        seeded_assistant,
+        "Who is capable of coaxing lasting cooperation between Seoul and Tokyo?",
+        "United States",
+    )
     assert seeded_assistant.answer("Who is Australia's defence minister?").abstained
-    a = seeded_assistant.answer("Who is Japan's defence minister?")
-    assert not a.abstained and "Kihara Minoru" in a.text, a.text
+    assert_answers(seeded_assistant, "Who is Japan's defence minister?", "Kihara Minoru")
 
 
 def test_a_front_matter_field_answers_only_questions_about_that_field(seeded_assistant: Any) -> None:
     """"publisher: Lowy Institute" says who publishes the commentary, not who wrote it."""
     assert seeded_assistant.answer("Who wrote this Lowy Institute commentary?").abstained
-    a = seeded_assistant.answer("Who is the publisher of this commentary?")
-    assert not a.abstained and "Lowy Institute" in a.text, a.text
+    assert_answers(seeded_assistant, "Who is the publisher of this commentary?", "Lowy Institute")
 
 
 def test_general_words_of_a_paraphrase_do_not_count_as_unknown_topics(seeded_assistant: Any) -> None:
@@ -422,15 +431,17 @@ def test_a_yes_no_question_about_a_name_is_answered_by_a_sentence_naming_it(seed
 
     assert question_names("Is Australia a member of the framework?") == set(tokenize("Australia"))
     assert question_names("Did Trump's summits with Kim change anything?") == set(tokenize("Trump Kim"))
-    a = seeded_assistant.answer("Is Australia a member of the new trilateral framework?")
-    assert not a.abstained and "does not involve Australia" in a.text, a.text
+    assert_answers(
+        seeded_assistant,
+        "Is Australia a member of the new trilateral framework?",
+        "does not involve Australia",
+    )
 
 
 def test_the_words_of_a_how_many_question_are_no_unknown_topic(seeded_assistant: Any) -> None:
     """"many" appears nowhere in the seed; it asks for a number, it is no topic the corpus lacks
     (this was answered "not found")."""
-    a = seeded_assistant.answer("How many countries are in the framework?")
-    assert not a.abstained and "three countries" in a.text, a.text
+    assert_answers(seeded_assistant, "How many countries are in the framework?", "three countries")
 
 
 def test_a_field_answers_the_questions_its_name_stands_for() -> None:
@@ -478,15 +489,12 @@ def test_an_abbreviation_the_documents_spell_out_is_read_spelled_out(seeded_assi
     assert expand_abbreviations("Is the DPRK's PM here?", vocabulary) == "Is the North Korea's PM here?"
     assert expand_abbreviations("Is the DPRK's PM here?", None) == "Is the DPRK's PM here?"
     assert expand_abbreviations("Does the EU matter?", vocabulary) == "Does the EU matter?"  # not spelled out
-    a = seeded_assistant.answer("who's the japanese PM in the picture")
-    assert not a.abstained and "Kishida" in a.text, a.text
+    a = assert_answers(seeded_assistant, "who's the japanese PM in the picture", "Kishida")
     assert a.question == "who's the japanese PM in the picture" and "Prime Minister" in a.query
-    a = seeded_assistant.answer("Which country renewed a security pact with the DPRK?")
-    assert not a.abstained and "Russia" in a.text, a.text
+    assert_answers(seeded_assistant, "Which country renewed a security pact with the DPRK?", "Russia")
 
 
 def test_a_question_about_the_future_needs_an_answer_about_the_future(seeded_assistant: Any) -> None:
     """The seed tells when the first Freedom Edge occurred, not when the next one will."""
     assert seeded_assistant.answer("When will the next Freedom Edge exercise take place?").abstained
-    a = seeded_assistant.answer("When will the data sharing mechanism be optimised?")
-    assert not a.abstained and "end of this year" in a.text, a.text
+    assert_answers(seeded_assistant, "When will the data sharing mechanism be optimised?", "end of this year")
