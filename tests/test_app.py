@@ -125,6 +125,19 @@ def test_sources_and_viewer_escape_document_text() -> None:
     assert "Possibly related" in related
 
 
+def test_source_choices_tell_passages_of_one_document_apart() -> None:
+    cites = [
+        {"marker": m, "title": "Japan, South Korea and United States: a very long title indeed", "text": t}
+        for m, t in ((1, "Shin and his counterparts have moved quickly in the past year."), (2, "Short one."))
+    ]
+    labels = [label for label, _ in render.source_choices({"citations": cites})]
+    opening, title = labels[0].split(" — ")
+    assert opening == "[1] “Shin and his counterparts have moved quickly in …”"
+    assert title == "Japan, South Korea and United States: a …"  # cut between words
+    assert labels[1].startswith("[2] “Short one.” — ")
+    assert [value for _, value in render.source_choices({"citations": cites})] == ["1", "2"]
+
+
 def test_status_and_tables_are_text() -> None:
     line = render.status_markdown({"documents": 2, "chunks": 9, "model": "m<i>x</i>", "last_sync": "now"})
     assert "2 documents · 9 chunks" in line and "<i>" not in _rendered_markdown(line)

@@ -82,7 +82,19 @@ def source_choices(answer: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     if not answer:
         return []
     cites = answer.get("citations") or answer.get("related") or []
-    return [(f"[{c['marker']}] {c['title'][:60]}", str(c["marker"])) for c in cites]
+    return [
+        (f"[{c['marker']}] “{_clip(c['text'], 50)}” — {_clip(c['title'], 40)}", str(c["marker"]))
+        for c in cites
+    ]
+
+
+def _clip(text: str, limit: int) -> str:
+    """The text's first words up to ``limit`` characters, "…" marking a cut: a passage's
+    opening is what tells apart two passages of one document."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def viewer_html(title: str, source: str, page: int | None, text: str, start: int, end: int) -> str:
