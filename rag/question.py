@@ -173,6 +173,8 @@ class Reading:
             f *= 0.6
         if self.role and not self.role <= tokens:
             f *= 0.5
+        elif self.role and not _close_together(self.role, tokenize(sentence)):
+            f *= 0.7  # "Japanese Prime Minister … and South Korean President" is no Korean minister
         if self.counted and not self.counted <= tokens:
             f *= 0.5  # "hundreds" of missiles is no count of warheads
         if self.future and not _FUTURE.search(sentence):
@@ -215,6 +217,12 @@ class _Everything:
 
     def __contains__(self, item: object) -> bool:
         return True
+
+
+def _close_together(terms: frozenset[str], tokens: list[str], slack: int = 1) -> bool:
+    """Do all the terms occur within one short run of the tokens (a phrase, not a list)?"""
+    width = len(terms) + slack
+    return any(terms <= set(tokens[i : i + width]) for i in range(max(1, len(tokens) - width + 1)))
 
 
 def answer_type(question: str) -> str | None:

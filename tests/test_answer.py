@@ -498,3 +498,10 @@ def test_a_question_about_the_future_needs_an_answer_about_the_future(seeded_ass
     """The seed tells when the first Freedom Edge occurred, not when the next one will."""
     assert seeded_assistant.answer("When will the next Freedom Edge exercise take place?").abstained
     assert_answers(seeded_assistant, "When will the data sharing mechanism be optimised?", "end of this year")
+
+
+def test_a_role_must_be_named_as_one_phrase(seeded_assistant: Any) -> None:
+    """The photo caption holds "Minister" and "South Korean", but of two people ("Japanese
+    Prime Minister … and South Korean President"): it is no second answer about Korea's minister."""
+    a = assert_answers(seeded_assistant, "Who is South Korea's defence minister?", "Shin Wonsik")
+    assert len(a.citations) == 1, a.text
