@@ -97,7 +97,9 @@ class Assistant:
 
     def standalone_query(self, question: str, history: History | None = None) -> str:
         """The query actually searched: the question, rewritten if it leans on the history."""
-        question = self._spelled_out(question)
+        return self._rewritten(self._spelled_out(question), history)
+
+    def _rewritten(self, question: str, history: History | None) -> str:
         if history and needs_context(question) and self.settings.llm_provider != "none":
             from .llm import rewrite_query
 
@@ -110,11 +112,10 @@ class Assistant:
     def evidence(self, question: str, history: History | None = None) -> list[Candidate]:
         """The candidate answer sentences, scored and best first, as ``answer`` weighs them
         (the abstention threshold is compared with the first one's score)."""
-        query = self.standalone_query(question, history)
+        asked = self._spelled_out(question)
+        query = self._rewritten(asked, history)
         searcher = self.searcher()
-        return self.composer.candidates(
-            query, searcher.search(query), searcher.keyword, question=self._spelled_out(question)
-        )
+        return self.composer.candidates(query, searcher.search(query), searcher.keyword, question=asked)
 
     def answer(self, question: str, history: History | None = None) -> Answer:
         """Answer a question (with the chat so far) from the indexed documents."""
@@ -130,10 +131,10 @@ class Assistant:
         question = (question or "").strip()
         if not question:
             raise RagError("The question is empty: type a question about the documents.")
-        query = self.standalone_query(question, history)
+        asked = self._spelled_out(question)  # read as searched; the Answer keeps the words typed
+        query = self._rewritten(asked, history)
         searcher = self.searcher()
         hits = searcher.search(query)
-        asked = self._spelled_out(question)  # read as searched; the Answer keeps the words typed
         final = replace(self.composer.compose(asked, query, hits, searcher.keyword), question=question)
         # With an LLM configured, the same calibrated evidence check decides whether to answer
         # at all: an LLM shown weak passages tends to answer anyway.

@@ -99,12 +99,11 @@ class Composer:
         # better than the whole query, those words ask for what the sentence does not say
         # ("What is the budget of the framework?"); a paraphrase's words ("before the
         # American vote" for "prior to the US election") do not move the match that way.
-        reduced = _without(query, missing) if missing else ""
-        reduced = "" if reduced == query else reduced  # e.g. Japanese: no spaces to split at
-        head = [query, reduced] if reduced else [query]
+        reduced = _without(query, missing) if missing else query
+        head = [query, reduced] if reduced != query else [query]  # CJK: no spaces to split at
         vecs = self.embedder.encode(head + [raw[i].text for i in pre])
         sims = vecs[len(head) :] @ vecs[0]
-        sims_reduced = vecs[len(head) :] @ vecs[1] if reduced else sims
+        sims_reduced = vecs[len(head) :] @ vecs[len(head) - 1]
         out = []
         for j, i in enumerate(pre):
             sim = float(sims[j])
