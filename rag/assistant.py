@@ -115,7 +115,9 @@ class Assistant:
         asked = self._spelled_out(question)
         query = self._rewritten(asked, history)
         searcher = self.searcher()
-        return self.composer.candidates(query, searcher.search(query), searcher.keyword, question=asked)
+        return self.composer.candidates(
+            query, searcher.search(query), searcher.keyword, question=asked, said=_said(asked, query, history)
+        )
 
     def answer(self, question: str, history: History | None = None) -> Answer:
         """Answer a question (with the chat so far) from the indexed documents."""
@@ -135,7 +137,8 @@ class Assistant:
         query = self._rewritten(asked, history)
         searcher = self.searcher()
         hits = searcher.search(query)
-        final = replace(self.composer.compose(asked, query, hits, searcher.keyword), question=question)
+        said = _said(asked, query, history)
+        final = replace(self.composer.compose(asked, query, hits, searcher.keyword, said), question=question)
         # With an LLM configured, the same calibrated evidence check decides whether to answer
         # at all: an LLM shown weak passages tends to answer anyway.
         if self.settings.llm_provider != "none" and not final.abstained:
@@ -168,9 +171,13 @@ class Assistant:
         return checked
 
     def _spelled_out(self, question: str) -> str:
+        """The question as searched: abbreviations the documents spell out are expanded and
+        misspelt words corrected to the documents' words."""
         from .question import expand_abbreviations
+        from .spelling import correct_typos
 
-        return expand_abbreviations(question, self.searcher().keyword)
+        keyword = self.searcher().keyword
+        return correct_typos(expand_abbreviations(question, keyword), keyword.words, keyword)
 
     def _chat_model(self) -> Any:
         if self._llm is None:
@@ -265,3 +272,8 @@ def _corpus_relative(source: str, settings: Settings) -> str:
 
 def _with_notice(answer: Answer, notice: str) -> Answer:
     return replace(answer, notice=notice)
+
+
+def _said(asked: str, query: str, history: History | None) -> str:
+    """The previous answer, when the question is a follow-up read with it (else "")."""
+    return history[-1][1] if history and query != asked else ""

@@ -52,6 +52,7 @@ class Composer:
         keyword: KeywordIndex | None = None,
         limit: int = 48,
         question: str = "",
+        said: str = "",
     ) -> list[Candidate]:
         """Sentences of the hits, scored against the query, best first.
 
@@ -63,7 +64,8 @@ class Composer:
         from the question (``question.Reading``: a when-question needs a time, and so on).
         When ``question`` is a follow-up
         whose query was rewritten with earlier context, the follow-up's own words count as much
-        as the whole rewritten query: they say what is being asked now."""
+        as the whole rewritten query: they say what is being asked now, and a sentence that
+        repeats ``said`` (the previous answer) is discounted: a follow-up asks for more."""
         raw: list[Candidate] = []
         seen: set[tuple[str, int, int]] = set()
         for hit in hits:
@@ -113,6 +115,8 @@ class Composer:
             if _is_heading(c.text):
                 score *= 0.85
             score *= reading.factor(c.text)
+            if said and _repeats(c.text, said):
+                score *= 0.75
             out.append(Candidate(c.text, c.hit, c.start, c.end, sim, cover[i], score))
         out.sort(key=lambda c: -c.score)
         return out
@@ -123,9 +127,14 @@ class Composer:
 
     # --- answers ------------------------------------------------------------------------
     def compose(
-        self, question: str, query: str, hits: Sequence[Hit], keyword: KeywordIndex | None = None
+        self,
+        question: str,
+        query: str,
+        hits: Sequence[Hit],
+        keyword: KeywordIndex | None = None,
+        said: str = "",
     ) -> Answer:
-        cands = self.candidates(query, hits, keyword, question=question)
+        cands = self.candidates(query, hits, keyword, question=question, said=said)
         if not cands or not self.supported(cands[0]):
             return self.abstain(question, query, cands)
         chosen = [cands[0]]
@@ -204,6 +213,15 @@ def _near_duplicate(a: Candidate, b: Candidate) -> bool:
         return True
     ta, tb = content_terms(a.text), content_terms(b.text)
     return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.8
+
+
+def _repeats(sentence: str, said: str) -> bool:
+    """Was the sentence already said: quoted in the previous answer, or holding nearly every
+    topic word of a short one ("In Singapore and Hanoi, and on the DMZ line in 2019.")?"""
+    if sentence.strip() in said:
+        return True
+    before = content_terms(said)
+    return len(before) >= 4 and len(before & content_terms(sentence)) >= 0.8 * len(before)
 
 
 def _without(text: str, terms: set[str]) -> str:

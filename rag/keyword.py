@@ -24,6 +24,7 @@ _TOKEN = re.compile(
     r"|[^\W_]+",
     re.UNICODE,
 )
+_PLAIN_WORD = re.compile(r"\b[a-z]{3,}\b")  # what typo correction may correct a word to
 _CJK = re.compile(
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]"
 )
@@ -74,9 +75,14 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+# Bumped when the saved index gains a field: an older copy is then rebuilt from the store.
+_FORMAT = b"keyword-index 2 (words)\n"
+
+
 def ids_stamp(ids: Sequence[str]) -> str:
-    """A fingerprint of a set of chunk ids: the keyword index is valid for exactly this set."""
-    h = hashlib.sha256()
+    """A fingerprint of a set of chunk ids (and of the saved format): the keyword index is
+    valid for exactly this set."""
+    h = hashlib.sha256(_FORMAT)
     for cid in sorted(ids):
         h.update(cid.encode())
         h.update(b"\n")
@@ -86,10 +92,17 @@ def ids_stamp(ids: Sequence[str]) -> str:
 class KeywordIndex:
     """BM25 over chunk texts, addressed by chunk id."""
 
-    def __init__(self, ids: list[str], model: Any, df: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        ids: list[str],
+        model: Any,
+        df: dict[str, int] | None = None,
+        words: dict[str, int] | None = None,
+    ) -> None:
         self.ids = ids
         self._model = model
         self.df = df or {}  # term → number of chunks containing it
+        self.words = words or {}  # lower-case word as written → how often (for typo correction)
         self._pos = {cid: i for i, cid in enumerate(ids)}
         self.stamp = ids_stamp(ids)
 
@@ -99,12 +112,15 @@ class KeywordIndex:
 
         model = bm25s.BM25(k1=1.2, b=0.75)
         df: Counter[str] = Counter()
+        words: Counter[str] = Counter()
         if ids:
             tokens = [tokenize(t) or ["\x00"] for t in texts]
             for toks in tokens:
                 df.update(set(toks))
+            for text in texts:
+                words.update(_PLAIN_WORD.findall(text.lower()))
             model.index(tokens, show_progress=False)
-        return cls(list(ids), model, dict(df))
+        return cls(list(ids), model, dict(df), dict(words))
 
     def idf(self, term: str) -> float:
         """BM25 inverse document frequency; highest for a term the corpus never uses."""
@@ -147,7 +163,9 @@ class KeywordIndex:
         tmp.mkdir(parents=True)
         if self.ids:
             self._model.save(str(tmp / "bm25"))
-        (tmp / "ids.json").write_text(json.dumps({"stamp": self.stamp, "ids": self.ids, "df": self.df}))
+        (tmp / "ids.json").write_text(
+            json.dumps({"stamp": self.stamp, "ids": self.ids, "df": self.df, "words": self.words})
+        )
         (tmp / "stamp").write_text(self.stamp)
         old = folder.with_name(folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -166,15 +184,16 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex | None:
-        """The saved index, or None when there is none or it cannot be read."""
+        """The saved index, or None when there is none, it cannot be read or it is of an older
+        format (then it is rebuilt from the store)."""
         try:
             meta = json.loads((folder / "ids.json").read_text())
-            ids = list(meta["ids"])
+            ids, words = list(meta["ids"]), meta["words"]  # no words: an older format, rebuilt
             if not ids:
                 return cls.build([], [])
             import bm25s
 
             model = bm25s.BM25.load(str(folder / "bm25"))
-            return cls(ids, model, meta.get("df"))
+            return cls(ids, model, meta.get("df"), words)
         except (OSError, ValueError, KeyError):
             return None

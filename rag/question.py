@@ -54,6 +54,35 @@ _FUTURE = re.compile(
     r"\b(will|shall|plans?|planned|scheduled|expected|next|upcoming|future|due to|by the end of)\b",
     re.IGNORECASE,
 )
+# "On what exact date …?" asks for a day: a month alone does not answer it.
+_DAY_Q = re.compile(
+    r"\b(exact|precise|specific)\s+(date|day)\b|\b(what|which)\s+day\b|\bon\s+(what|which)\s+date\b",
+    re.IGNORECASE,
+)
+_MONTH = (
+    r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|"
+    r"oct(ober)?|nov(ember)?|dec(ember)?)\.?"
+)
+_DAY = re.compile(
+    rf"\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?{_MONTH}(?!\w)|\b{_MONTH}\s+\d{{1,2}}(st|nd|rd|th)?\b"
+    r"|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow)\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
+    re.IGNORECASE,
+)
+# "What did Kishida say about …?" asks for words someone said: a sentence must report speech.
+_SPEECH_Q = re.compile(
+    r"^\s*what\s+(?:did|does|do|has|have|had|will|would)\s+(.+?)\s+(?:say|tell|claim|state|"
+    r"announce|speculate|remark|comment|reply|respond|warn|declare|pledge|promise|vow|insist|"
+    r"add|predict|argue|mean)\b",
+    re.IGNORECASE,
+)
+_SPEECH = re.compile(
+    r"[“”\"]|\b(said|says|say|saying|told|tells|stated|states|statement|claimed|claims|speculated|"
+    r"announced|announces|announcement|remarked|remarks|commented|replied|responded|warned|"
+    r"declared|pledged|promised|vowed|insisted|added|predicted|argued|argues|interview|speech|"
+    r"according)\b",
+    re.IGNORECASE,
+)
 _CALENDAR = frozenset(
     tokenize(
         "January February March April May June July August September October November December "
@@ -80,7 +109,12 @@ _PLACE_Q = re.compile(
     r"countries|state|province|region|place|location|waters?|sea|ocean|venue|town|capital)\b",
     re.IGNORECASE,
 )
-_NAME_Q = re.compile(r"^\s*who(m|se)?\b|\b(names?|named|called)\b", re.IGNORECASE)
+_NAME_Q = re.compile(
+    r"^\s*who(m|se)?\b|\b(names?|named|called)\b|\b(which|what)\s+(\w+\s+)?(countries|country|"
+    r"nations?|leaders?|people|persons?|ministers?|officials?|organi[sz]ations?|compan(y|ies)|"
+    r"institutes?|forums?)\b",
+    re.IGNORECASE,
+)
 _YES_NO = re.compile(
     r"^\s*(is|are|was|were|does|do|did|has|have|had|will|would|can|could|should)(n[’']t)?\b",
     re.IGNORECASE,
@@ -102,6 +136,13 @@ _NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 _CLAUSE_START = re.compile(r"(^|[.!?:;,(\"“]\s*)$")
 _ATTRIBUTE_Q = re.compile(
     r"^\s*(?:what|which)\s+(?:is|are|was|were)\s+the\s+([\w-]+)\s+(?:of|for|in)\b", re.IGNORECASE
+)
+# "Which TV channel aired …?", "On which day did …?": the thing asked for is the last word
+# before the verb.
+_WHICH_THING = re.compile(
+    r"^\s*(?:(?:in|on|at|from|to|for|by|with|of)\s+)?(?:which|what)\s+(?:[\w’'-]+\s+){0,2}?"
+    r"([\w-]+)\s+(?:did|does|do|is|was|are|were|has|have|had|will|would|can|could|[a-z]+ed)\b",
+    re.IGNORECASE,
 )
 # A front-matter field kept after a document's body ("publisher: Lowy Institute"), and the
 # question words that ask for the common fields.
@@ -160,12 +201,15 @@ class Reading:
     role: frozenset[str]  # "who is <role>?": the answer must hold all of these words
     counted: frozenset[str]  # "how many <things>?": the answer must name the things
     future: bool = False  # "when will …?": the answer must speak of the future
+    day: bool = False  # "on what exact date …?": a month or a year is not enough
+    speech: bool = False  # "what did X say …?": the answer must report what was said
+    speaker: frozenset[str] = frozenset()  # … and by whom
 
     def factor(self, sentence: str) -> float:
         """How far the sentence can answer the question: 1 when it passes every check, less
         for each check it fails."""
         tokens = set(tokenize(sentence))
-        f = 0.8 if self.absent else 1.0
+        f = 0.7 if self.absent else 1.0
         if not fits(self.wants, sentence, self.tokens):  # "when …?" without a time, and so on
             # Who did something is not always a capitalised name ("three island councils").
             f *= 0.6 if self.wants == "name" else 0.4
@@ -177,6 +221,12 @@ class Reading:
             f *= 0.7  # "Japanese Prime Minister … and South Korean President" is no Korean minister
         if self.counted and not self.counted <= tokens:
             f *= 0.5  # "hundreds" of missiles is no count of warheads
+        if self.day and not _DAY.search(sentence):
+            f *= 0.5  # "in August" is no exact date
+        if self.speech and not _SPEECH.search(sentence):
+            f *= 0.6  # a caption naming Kishida says nothing he said
+        if self.speaker and not self.speaker & tokens:
+            f *= 0.6  # Shin's words are not Kishida's
         if self.future and not _FUTURE.search(sentence):
             f *= 0.5  # "When will the next exercise be?" is not answered by "the first occurred in June"
         if (field := _FIELD.match(sentence)) and not self.asks_for_field(field[1]):
@@ -201,6 +251,8 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
     )
     subject = question_names(question) if standalone and _YES_NO.match(question) else set()
     role = {t for t in asked_role(question) if t in known} if standalone else set()
+    speech = _SPEECH_Q.match(question)
+    speaker = question_names(question) & set(tokenize(speech[1])) if speech and standalone else set()
     return Reading(
         answer_type(question),
         frozenset(tokenize(question)) | frozenset(tokenize(query)),
@@ -209,6 +261,9 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         frozenset(role),
         frozenset(counted_things(question)),
         answer_type(question) == "time" and bool(_FUTURE_Q.search(question)),
+        bool(_DAY_Q.search(question)),
+        bool(speech),
+        frozenset(speaker),
     )
 
 
@@ -305,8 +360,9 @@ def names_a_stranger(question: str, vocabulary: Container[str]) -> bool:
 
 
 def asks_for_an_absent_attribute(question: str, vocabulary: Container[str]) -> bool:
-    """"What is the budget of the framework?": the attribute asked for (budget, population,
-    capital …) appears in no document, so no document states it."""
-    match = _ATTRIBUTE_Q.search(question)
+    """"What is the budget of the framework?", "Which TV channel aired …?": the attribute or
+    the kind of thing asked for (budget, population, channel …) appears in no document, so
+    no document states it."""
+    match = _ATTRIBUTE_Q.search(question) or _WHICH_THING.search(question)
     terms = [t for t in tokenize(match.group(1)) if t not in QUESTION_WORDS] if match else []
     return bool(terms) and not any(t in vocabulary for t in terms)

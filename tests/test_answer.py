@@ -265,10 +265,12 @@ def test_abstain_threshold_separates_dev_questions(seeded_assistant: Any) -> Non
         ("Where was the photo taken?", "place"),
         ("In which waters was the exercise held?", "place"),
         ("Camp David is in which US state?", "place"),
-        ("Which country renewed a pact with North Korea?", None),
+        ("Which country renewed a pact with North Korea?", "name"),
         ("How much effect did the meetings have?", None),  # no amount asked for
         ("How much funding does the framework have?", "number"),
         ("What day-to-day cooperation is planned?", None),
+        ("Which three countries are part of the framework?", "name"),
+        ("What leaders met at Camp David?", "name"),
     ],
 )
 def test_answer_types_are_read_from_the_question(question: str, kind: str | None) -> None:
@@ -505,3 +507,37 @@ def test_a_role_must_be_named_as_one_phrase(seeded_assistant: Any) -> None:
     Prime Minister … and South Korean President"): it is no second answer about Korea's minister."""
     a = assert_answers(seeded_assistant, "Who is South Korea's defence minister?", "Shin Wonsik")
     assert len(a.citations) == 1, a.text
+
+
+def test_a_what_did_x_say_question_needs_reported_speech_by_x(seeded_assistant: Any) -> None:
+    """The seed quotes Trump ("misses me") but never Kishida: the caption naming Kishida at
+    Camp David says nothing he said."""
+    kishida = "What did Kishida say about the framework at the Camp David summit?"
+    assert seeded_assistant.answer(kishida).abstained
+    assert_answers(seeded_assistant, "What did Trump claim Kim Jong-un feels about him?", "misses me")
+
+
+def test_an_exact_date_question_needs_a_day(seeded_assistant: Any) -> None:
+    """The seed dates the Camp David meeting to August, with no day."""
+    from rag.question import _DAY
+
+    assert seeded_assistant.answer("What was the exact date of the Camp David trilateral summit?").abstained
+    assert_answers(seeded_assistant, "When was the trilateral meeting at Camp David?", "August")
+    assert [bool(_DAY.search(t)) for t in ("on 18 August", "Aug. 18, 2023", "in August", "June 2024")] == [
+        True, True, False, False,
+    ]
+
+
+def test_a_kind_of_thing_no_document_mentions_is_not_answered(seeded_assistant: Any) -> None:
+    """The seed mentions a TV interview, never a channel; it does mention countries."""
+    assert seeded_assistant.answer("On which TV channel did Shin Wonsik give his interview?").abstained
+    a = seeded_assistant.answer("Which three countries are part of the framework?")
+    assert not a.abstained and all(n in a.text for n in ("Japan", "Korea", "United States")), a.text
+
+
+def test_a_follow_up_asks_for_more_than_the_previous_answer(seeded_assistant: Any) -> None:
+    """The sentence that gave the previous answer is the closest match to the rewritten query,
+    but the follow-up asks what those meetings changed."""
+    history = [("Where did Trump meet Kim Jong-un?", "In Singapore and Hanoi, and on the DMZ line in 2019.")]
+    a = seeded_assistant.answer("Did those meetings change what North Korea was doing?", history=history)
+    assert not a.abstained and "little effect" in a.text.split("[1]")[0], a.text

@@ -1,0 +1,87 @@
+"""Typo correction for questions: a word that neither the documents nor an English dictionary
+know is read as the documents' word one edit away ("framwork" → "framework")."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Container, Mapping
+from functools import lru_cache
+from typing import Any
+
+from .keyword import tokenize
+
+_WORD = re.compile(r"(?<![\w’'-])[A-Za-z]+(?![\w’'-])")
+# Question words typed in a hurry, read as such at the start of a question only ("wen" is a
+# word elsewhere).
+_QUESTION_TYPOS = {
+    "wat": "what", "wht": "what", "waht": "what", "whta": "what", "whn": "when", "wen": "when",
+    "wehn": "when", "wher": "where", "whre": "where", "hw": "how", "hwo": "how", "whcih": "which",
+}
+_SHORTEST = 4  # shorter words have too many neighbours one edit away
+_SHORTEST_NAME = 6  # a capitalised word: more likely a name the documents lack than a typo
+# British spellings the (American) dictionary lacks: "normalise" is a word, not a typo of
+# the documents' "formalise".
+_BRITISH = [
+    (re.compile(r"is(e|es|ed|ing|ation|ations)$"), r"iz\1"), (re.compile(r"ys(e|es|ed|ing)$"), r"yz\1"),
+    (re.compile(r"our(s|ed|ing|ful|ite|ites)?$"), r"or\1"), (re.compile(r"ence$"), "ense"),
+    (re.compile(r"tre(s)?$"), r"ter\1"), (re.compile(r"ogue(s)?$"), r"og\1"),
+    (re.compile(r"mme(s)?$"), r"m\1"), (re.compile(r"ll(ed|ing|er|ers)$"), r"l\1"),
+]
+
+
+@lru_cache(maxsize=1)
+def _english() -> Any:
+    from spellchecker import SpellChecker
+
+    return SpellChecker(distance=1)
+
+
+def correct_typos(question: str, words: Mapping[str, int], vocabulary: Container[str]) -> str:
+    """The question with its misspelt words corrected to words of the documents.
+
+    ``words`` counts the documents' words (lower-case); ``vocabulary`` holds their index terms.
+    A word is left alone when the documents use it (as typed, or stemmed alike), when an
+    English dictionary knows it ("stop" is not a typo of the documents' "step"), when it is
+    short (a capitalised word past the question's first: shorter than six letters, as a name
+    the documents lack should stay a stranger), or when no document word is one edit away.
+    Of several, the most frequent wins."""
+    if not words:
+        return question
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group()
+        lower = word.lower()
+        first = not question[: match.start()].strip()
+        if first and lower in _QUESTION_TYPOS:
+            return _same_case(_QUESTION_TYPOS[lower], word)
+        if len(word) < (_SHORTEST_NAME if word[0].isupper() and not first else _SHORTEST):
+            return word
+        if lower in words or all(t in vocabulary for t in tokenize(lower)):
+            return word
+        near = [w for w in _edits(lower) if w in words]
+        if not near or _english().known(_spellings(lower)):
+            return word
+        return _same_case(max(near, key=lambda w: (words[w], w)), word)
+
+    return _WORD.sub(fix, question)
+
+
+def _spellings(word: str) -> list[str]:
+    """The word and its American spellings."""
+    return [word] + [pattern.sub(repl, word) for pattern, repl in _BRITISH if pattern.search(word)]
+
+
+def _edits(word: str) -> set[str]:
+    """Every string one deletion, transposition, replacement or insertion away."""
+    letters = string.ascii_lowercase
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    deletes = [a + b[1:] for a, b in splits if b]
+    transposes = [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    replaces = [a + c + b[1:] for a, b in splits if b for c in letters]
+    inserts = [a + c + b for a, b in splits for c in letters]
+    return set(deletes + transposes + replaces + inserts) - {word}
+
+
+def _same_case(word: str, like: str) -> str:
+    return word.capitalize() if like[:1].isupper() else word

@@ -1,0 +1,74 @@
+"""Typo correction: misspelt words are read as the documents' words; real words and unknown
+names are left alone."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rag.config import Settings
+from rag.keyword import KeywordIndex, tokenize
+from rag.spelling import correct_typos
+
+TEXT = "The Freedom Edge exercise is part of the trilateral framework. The president met the minister."
+WORDS = KeywordIndex.build(["a"], [TEXT]).words
+VOCABULARY = set(tokenize(TEXT))
+
+
+def fix(question: str) -> str:
+    return correct_typos(question, WORDS, VOCABULARY)
+
+
+def test_a_misspelt_word_becomes_the_documents_word() -> None:
+    assert fix("what is the trilateral framwork?") == "what is the trilateral framework?"
+    assert fix("who is the presdent") == "who is the president"
+    assert fix("When was Fredom Edge first held?") == "When was Freedom Edge first held?"  # keeps the capital
+
+
+def test_a_question_word_typed_in_a_hurry_is_read_at_the_start_only() -> None:
+    assert fix("wat is the framework") == "what is the framework"
+    assert fix("Whn did it start?") == "When did it start?"
+    assert fix("the wat near the framework") == "the wat near the framework"
+
+
+def test_words_that_are_not_typos_are_left_alone() -> None:
+    assert fix("What could stop the framework?") == "What could stop the framework?"  # English, not "step"
+    assert fix("Did they normalise relations?") == "Did they normalise relations?"  # British spelling
+    assert fix("Who is Marles?") == "Who is Marles?"  # a short name the documents lack
+    assert fix("What is the exercises' aim?") == "What is the exercises' aim?"  # stemmed alike
+    assert fix("What is a zqxjvw?") == "What is a zqxjvw?"  # nothing one edit away
+    assert correct_typos("what is the framwork", {}, set()) == "what is the framwork"  # no words known
+
+
+def test_the_keyword_index_keeps_the_documents_words(tmp_path: Any) -> None:
+    idx = KeywordIndex.build(["a", "b"], [TEXT, "Freedom again, in June."])
+    assert idx.words["freedom"] == 2 and idx.words["framework"] == 1 and "the" in idx.words
+    idx.save(tmp_path / "kw")
+    back = KeywordIndex.load(tmp_path / "kw")
+    assert back is not None and back.words == idx.words
+
+
+def test_an_index_saved_before_words_were_kept_is_rebuilt(seeded: Settings) -> None:
+    """An index from an older version (no words saved) still gets typo correction: it no
+    longer counts as up to date, so it is rebuilt from the store and saved again."""
+    from rag.assistant import Assistant
+
+    assistant = Assistant.from_settings(seeded)
+    assistant.index()
+    folder = assistant.indexer.keyword_dir
+    meta = json.loads((folder / "ids.json").read_text())
+    del meta["words"]
+    (folder / "ids.json").write_text(json.dumps(meta))
+    old_stamp = "0" * 64  # the old format's stamp: a fingerprint of the ids alone
+    (folder / "stamp").write_text(old_stamp)
+    assert Assistant.from_settings(seeded).searcher().keyword.words  # rebuilt in memory
+    assistant.index()
+    assert KeywordIndex.saved_stamp(folder) != old_stamp
+    assert "framework" in json.loads((folder / "ids.json").read_text())["words"]
+
+
+def test_a_misspelt_question_is_answered_and_shows_what_was_searched(seeded_assistant: Any) -> None:
+    a = seeded_assistant.answer("wat does the framwork work program include?")
+    assert not a.abstained and "policy consultations" in a.text, a.text
+    assert a.query == "what does the framework work program include?"
+    assert a.question == "wat does the framwork work program include?"
