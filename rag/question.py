@@ -105,7 +105,7 @@ _TIME_Q = re.compile(
     re.IGNORECASE,
 )
 _PLACE_Q = re.compile(
-    r"^\s*where\b|\b(in|into|at|from|to)\s+(what|which)\s+(\w+\s+)?(city|cities|country|"
+    r"^\s*where\b|\b(in|into|at|from|to)\s+(what|which)\s+(\w+\s+){0,2}(city|cities|country|"
     r"countries|state|province|region|place|location|waters?|sea|ocean|venue|town|capital)\b",
     re.IGNORECASE,
 )
@@ -141,7 +141,9 @@ _ATTRIBUTE_Q = re.compile(
 # before the verb.
 _WHICH_THING = re.compile(
     r"^\s*(?:(?:in|on|at|from|to|for|by|with|of)\s+)?(?:which|what)\s+(?:[\w’'-]+\s+){0,2}?"
-    r"([\w-]+)\s+(?:did|does|do|is|was|are|were|has|have|had|will|would|can|could|[a-z]+ed)\b",
+    r"([\w-]+)\s+(?:did|does|do|is|was|are|were|has|have|had|will|would|can|could|[a-z]+ed|took|"
+    r"made|began|became|came|went|gave|held|met|led|won|sent|set|put|ran|got|brought|built|kept|"
+    r"left|lost|saw|said|told|wrote|chose|signed|joined)\b",
     re.IGNORECASE,
 )
 # A front-matter field kept after a document's body ("publisher: Lowy Institute"), and the
@@ -203,7 +205,7 @@ class Reading:
     future: bool = False  # "when will …?": the answer must speak of the future
     day: bool = False  # "on what exact date …?": a month or a year is not enough
     speech: bool = False  # "what did X say …?": the answer must report what was said
-    speaker: frozenset[str] = frozenset()  # … and by whom
+    speaker: frozenset[str] = frozenset()  # … and by whom (every name of the speaker)
 
     def factor(self, sentence: str) -> float:
         """How far the sentence can answer the question: 1 when it passes every check, less
@@ -225,7 +227,7 @@ class Reading:
             f *= 0.5  # "in August" is no exact date
         if self.speech and not _SPEECH.search(sentence):
             f *= 0.6  # a caption naming Kishida says nothing he said
-        if self.speaker and not self.speaker & tokens:
+        if self.speaker and not self.speaker <= tokens:
             f *= 0.6  # Shin's words are not Kishida's
         if self.future and not _FUTURE.search(sentence):
             f *= 0.5  # "When will the next exercise be?" is not answered by "the first occurred in June"
@@ -363,6 +365,8 @@ def asks_for_an_absent_attribute(question: str, vocabulary: Container[str]) -> b
     """"What is the budget of the framework?", "Which TV channel aired …?": the attribute or
     the kind of thing asked for (budget, population, channel …) appears in no document, so
     no document states it."""
-    match = _ATTRIBUTE_Q.search(question) or _WHICH_THING.search(question)
+    match = _ATTRIBUTE_Q.search(question)
+    if not match and answer_type(question) != "place":  # "in which body of water": a place
+        match = _WHICH_THING.search(question)
     terms = [t for t in tokenize(match.group(1)) if t not in QUESTION_WORDS] if match else []
     return bool(terms) and not any(t in vocabulary for t in terms)

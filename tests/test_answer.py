@@ -265,6 +265,7 @@ def test_abstain_threshold_separates_dev_questions(seeded_assistant: Any) -> Non
         ("Where was the photo taken?", "place"),
         ("In which waters was the exercise held?", "place"),
         ("Camp David is in which US state?", "place"),
+        ("In which body of water does the article note the expansion?", "place"),
         ("Which country renewed a pact with North Korea?", "name"),
         ("How much effect did the meetings have?", None),  # no amount asked for
         ("How much funding does the framework have?", "number"),
@@ -514,6 +515,9 @@ def test_a_what_did_x_say_question_needs_reported_speech_by_x(seeded_assistant: 
     Camp David says nothing he said."""
     kishida = "What did Kishida say about the framework at the Camp David summit?"
     assert seeded_assistant.answer(kishida).abstained
+    # Shin "said" he will formalise it, with his "Japanese" counterparts: no words of Kihara's
+    kihara = "What did Japan's defence minister Kihara say publicly about formalising the framework?"
+    assert seeded_assistant.answer(kihara).abstained
     assert_answers(seeded_assistant, "What did Trump claim Kim Jong-un feels about him?", "misses me")
 
 
@@ -531,6 +535,7 @@ def test_an_exact_date_question_needs_a_day(seeded_assistant: Any) -> None:
 def test_a_kind_of_thing_no_document_mentions_is_not_answered(seeded_assistant: Any) -> None:
     """The seed mentions a TV interview, never a channel; it does mention countries."""
     assert seeded_assistant.answer("On which TV channel did Shin Wonsik give his interview?").abstained
+    assert seeded_assistant.answer("Which naval vessels took part in the Freedom Edge exercise?").abstained
     a = seeded_assistant.answer("Which three countries are part of the framework?")
     assert not a.abstained and all(n in a.text for n in ("Japan", "Korea", "United States")), a.text
 
