@@ -203,7 +203,20 @@ class Indexer:
         ids = self.store.ids()
         if saved is not None and saved.stamp == ids_stamp(ids):
             return saved
-        return self._build_keyword()
+        rebuilt = self._build_keyword()
+        self._save_keyword_if_idle(rebuilt)
+        return rebuilt
+
+    def _save_keyword_if_idle(self, keyword: KeywordIndex) -> None:
+        """Save a keyword index rebuilt on load (say, one saved by an older version), so the
+        next process need not rebuild it, unless a sync is writing (it saves its own) or the
+        store changed since (this copy is stale) or the index folder is read-only."""
+        try:
+            with self._write_lock():
+                if ids_stamp(self.store.ids()) == keyword.stamp:
+                    keyword.save(self.keyword_dir)
+        except (IndexBusyError, OSError):
+            pass
 
     # --- steps --------------------------------------------------------------------------
     def _write_lock(self):  # type: ignore[no-untyped-def]

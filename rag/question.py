@@ -56,7 +56,8 @@ _FUTURE = re.compile(
 )
 # "On what exact date …?" asks for a day: a month alone does not answer it.
 _DAY_Q = re.compile(
-    r"\b(exact|precise|specific)\s+(date|day)\b|\b(what|which)\s+day\b|\bon\s+(what|which)\s+date\b",
+    r"\b(exact|precise|specific)\s+(date|day)(?![\w-])|\b(what|which)\s+day(?![\w-])"
+    r"|\bon\s+(what|which)\s+date(?![\w-])",
     re.IGNORECASE,
 )
 _MONTH = (
@@ -73,7 +74,7 @@ _DAY = re.compile(
 _SPEECH_Q = re.compile(
     r"^\s*what\s+(?:did|does|do|has|have|had|will|would)\s+(.+?)\s+(?:say|tell|claim|state|"
     r"announce|speculate|remark|comment|reply|respond|warn|declare|pledge|promise|vow|insist|"
-    r"add|predict|argue|mean)\b",
+    r"predict|argue)\b",
     re.IGNORECASE,
 )
 _SPEECH = re.compile(
@@ -146,6 +147,7 @@ _WHICH_THING = re.compile(
     r"left|lost|saw|said|told|wrote|chose|signed|joined)\b",
     re.IGNORECASE,
 )
+_NO_THING = frozenset("else people person persons one ones thing things kind sort type".split())
 # A front-matter field kept after a document's body ("publisher: Lowy Institute"), and the
 # question words that ask for the common fields.
 _FIELD = re.compile(r"^([A-Za-z][\w-]{0,30}):\s+\S")
@@ -226,7 +228,7 @@ class Reading:
         if self.day and not _DAY.search(sentence):
             f *= 0.5  # "in August" is no exact date
         if self.speech and not _SPEECH.search(sentence):
-            f *= 0.6  # a caption naming Kishida says nothing he said
+            f *= 0.5  # a caption naming Kishida says nothing he said
         if self.speaker and not self.speaker <= tokens:
             f *= 0.6  # Shin's words are not Kishida's
         if self.future and not _FUTURE.search(sentence):
@@ -253,6 +255,7 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
     )
     subject = question_names(question) if standalone and _YES_NO.match(question) else set()
     role = {t for t in asked_role(question) if t in known} if standalone else set()
+    # Only a named speaker makes it a question about speech ("what does the article say" is not).
     speech = _SPEECH_Q.match(question)
     speaker = question_names(question) & set(tokenize(speech[1])) if speech and standalone else set()
     return Reading(
@@ -264,7 +267,7 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         frozenset(counted_things(question)),
         answer_type(question) == "time" and bool(_FUTURE_Q.search(question)),
         bool(_DAY_Q.search(question)),
-        bool(speech),
+        bool(speaker),
         frozenset(speaker),
     )
 
@@ -368,5 +371,7 @@ def asks_for_an_absent_attribute(question: str, vocabulary: Container[str]) -> b
     match = _ATTRIBUTE_Q.search(question)
     if not match and answer_type(question) != "place":  # "in which body of water": a place
         match = _WHICH_THING.search(question)
+        if match and (match[1].lower() in _NO_THING or match[1].lower().endswith("ly")):
+            match = None  # "what else …", "what precisely …", "what people …"
     terms = [t for t in tokenize(match.group(1)) if t not in QUESTION_WORDS] if match else []
     return bool(terms) and not any(t in vocabulary for t in terms)

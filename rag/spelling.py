@@ -11,15 +11,20 @@ from typing import Any
 
 from .keyword import tokenize
 
-_WORD = re.compile(r"(?<![\w’'-])[A-Za-z]+(?![\w’'-])")
+_WORD = re.compile(r"(?<![\w’'-])[A-Za-z]+(?=[’']s\b|(?![\w’'-]))")  # a word, or one before "'s"
 # Question words typed in a hurry, read as such at the start of a question only ("wen" is a
 # word elsewhere).
 _QUESTION_TYPOS = {
-    "wat": "what", "wht": "what", "waht": "what", "whta": "what", "whn": "when", "wen": "when",
+    "wat": "what", "wht": "what", "waht": "what", "whta": "what", "whn": "when",
     "wehn": "when", "wher": "where", "whre": "where", "hw": "how", "hwo": "how", "whcih": "which",
 }
-_SHORTEST = 4  # shorter words have too many neighbours one edit away
-_SHORTEST_NAME = 6  # a capitalised word: more likely a name the documents lack than a typo
+_SHORTEST = 5  # shorter words have too many neighbours one edit away ("sato" → "nato")
+_LONGEST = 30  # longer "words" are no typos, and their edits would cost time and memory
+# Contractions typed without the apostrophe are no typos of the documents' words.
+_CONTRACTIONS = frozenset(
+    "theyre thats whats whos theres heres youre didnt doesnt wasnt werent isnt arent hasnt havent "
+    "hadnt wouldnt couldnt shouldnt mustnt neednt wont cant dont".split()
+)
 # British spellings the (American) dictionary lacks: "normalise" is a word, not a typo of
 # the documents' "formalise".
 _BRITISH = [
@@ -43,8 +48,8 @@ def correct_typos(question: str, words: Mapping[str, int], vocabulary: Container
     ``words`` counts the documents' words (lower-case); ``vocabulary`` holds their index terms.
     A word is left alone when the documents use it (as typed, or stemmed alike), when an
     English dictionary knows it ("stop" is not a typo of the documents' "step"), when it is
-    short (a capitalised word past the question's first: shorter than six letters, as a name
-    the documents lack should stay a stranger), or when no document word is one edit away.
+    capitalised (a name the documents lack must stay a stranger: "Sato" is not "Nato"), when
+    it is shorter than five letters, or when no document word is one edit away.
     Of several, the most frequent wins."""
     if not words:
         return question
@@ -55,7 +60,7 @@ def correct_typos(question: str, words: Mapping[str, int], vocabulary: Container
         first = not question[: match.start()].strip()
         if first and lower in _QUESTION_TYPOS:
             return _same_case(_QUESTION_TYPOS[lower], word)
-        if len(word) < (_SHORTEST_NAME if word[0].isupper() and not first else _SHORTEST):
+        if not _SHORTEST <= len(word) <= _LONGEST or word[0].isupper() or lower in _CONTRACTIONS:
             return word
         if lower in words or all(t in vocabulary for t in tokenize(lower)):
             return word

@@ -518,6 +518,11 @@ def test_a_what_did_x_say_question_needs_reported_speech_by_x(seeded_assistant: 
     # Shin "said" he will formalise it, with his "Japanese" counterparts: no words of Kihara's
     kihara = "What did Japan's defence minister Kihara say publicly about formalising the framework?"
     assert seeded_assistant.answer(kihara).abstained
+    # what a text says is no speech of a person's; "day-to-day" asks for no day
+    meaning = "What does the framework mean for Japan and South Korea?"
+    daily = "What day-to-day work does the framework involve?"
+    assert_answers(seeded_assistant, meaning, "reconciliation")
+    assert_answers(seeded_assistant, daily, "policy consultations")
     assert_answers(seeded_assistant, "What did Trump claim Kim Jong-un feels about him?", "misses me")
 
 
