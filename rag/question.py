@@ -206,8 +206,8 @@ class Reading:
     counted: frozenset[str]  # "how many <things>?": the answer must name the things
     future: bool = False  # "when will …?": the answer must speak of the future
     day: bool = False  # "on what exact date …?": a month or a year is not enough
-    speech: bool = False  # "what did X say …?": the answer must report what was said
-    speaker: frozenset[str] = frozenset()  # … and by whom (every name of the speaker)
+    # "What did Kishida say …?": the speaker's names; the answer must report speech by them
+    speaker: frozenset[str] = frozenset()
 
     def factor(self, sentence: str) -> float:
         """How far the sentence can answer the question: 1 when it passes every check, less
@@ -227,7 +227,7 @@ class Reading:
             f *= 0.5  # "hundreds" of missiles is no count of warheads
         if self.day and not _DAY.search(sentence):
             f *= 0.5  # "in August" is no exact date
-        if self.speech and not _SPEECH.search(sentence):
+        if self.speaker and not _SPEECH.search(sentence):
             f *= 0.5  # a caption naming Kishida says nothing he said
         if self.speaker and not self.speaker <= tokens:
             f *= 0.6  # Shin's words are not Kishida's
@@ -267,7 +267,6 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         frozenset(counted_things(question)),
         answer_type(question) == "time" and bool(_FUTURE_Q.search(question)),
         bool(_DAY_Q.search(question)),
-        bool(speaker),
         frozenset(speaker),
     )
 
