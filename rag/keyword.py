@@ -75,14 +75,9 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-# Bumped when the saved index gains a field: an older copy is then rebuilt from the store.
-_FORMAT = b"keyword-index 2 (words)\n"
-
-
 def ids_stamp(ids: Sequence[str]) -> str:
-    """A fingerprint of a set of chunk ids (and of the saved format): the keyword index is
-    valid for exactly this set."""
-    h = hashlib.sha256(_FORMAT)
+    """A fingerprint of a set of chunk ids: the keyword index is valid for exactly this set."""
+    h = hashlib.sha256()
     for cid in sorted(ids):
         h.update(cid.encode())
         h.update(b"\n")

@@ -249,6 +249,7 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
     unknown: then nothing counts as absent). The names and role of a follow-up may be in the
     earlier turns, so they are checked only for a question that stands alone."""
     standalone = question == query
+    wants = answer_type(question)
     known: Container[str] = vocabulary if vocabulary is not None else _Everything()
     absent = vocabulary is not None and (
         names_a_stranger(question, known) or asks_for_an_absent_attribute(question, known)
@@ -259,13 +260,13 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
     speech = _SPEECH_Q.match(question)
     speaker = question_names(question) & set(tokenize(speech[1])) if speech and standalone else set()
     return Reading(
-        answer_type(question),
+        wants,
         frozenset(tokenize(question)) | frozenset(tokenize(query)),
         absent,
         frozenset(subject),
         frozenset(role),
         frozenset(counted_things(question)),
-        answer_type(question) == "time" and bool(_FUTURE_Q.search(question)),
+        wants == "time" and bool(_FUTURE_Q.search(question)),
         bool(_DAY_Q.search(question)),
         frozenset(speaker),
     )
