@@ -70,6 +70,21 @@ _DAY = re.compile(
     r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
     re.IGNORECASE,
 )
+# "In what year …?" asks for a year: "in August" does not answer it.
+_YEAR_Q = re.compile(r"\b(what|which)\s+year(?![\w-])", re.IGNORECASE)
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(last|this|next|that)\s+year\b|\byears?\s+ago\b", re.IGNORECASE)
+# "Exactly how many …?" asks for a count: "hundreds" or "several" does not answer it.
+_EXACT_COUNT_Q = re.compile(
+    r"\b(exactly|precisely)\s+how\s+many\b|^\s*how\s+many\b.*\b(exactly|precisely)\b"
+    r"|\b(exact|precise)\s+(number|count|figure|total)\b",
+    re.IGNORECASE,
+)
+_EXACT_COUNT = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|"
+    r"ninety|single|both)\b",
+    re.IGNORECASE,
+)
 # "What did Kishida say about …?" asks for words someone said: a sentence must report speech.
 _SPEECH_Q = re.compile(
     r"^\s*what\s+(?:did|does|do|has|have|had|will|would)\s+(.+?)\s+(?:say|tell|claim|state|"
@@ -95,8 +110,10 @@ _WORD = re.compile(r"(?<![\w’'-])[^\W\d_][\w’']*")
 
 # --- what the question asks for ---------------------------------------------------------
 # "How much" asks for a quantity only with a word of amount ("how much effect …?" does not).
+_ADVERBS_OF_PRECISION = frozenset("exactly precisely roughly approximately about around".split())
+_ABOUT = r"^\s*(?:(?:exactly|precisely|roughly|approximately|about|around)\s+)?"
 _QUANTITY_Q = re.compile(
-    r"^\s*how\s+many\b|^\s*how\s+much\s+(\w+\s+){0,3}?(cost|costs|money|funding|budget|spend|"
+    _ABOUT + r"how\s+many\b|^\s*how\s+much\s+(\w+\s+){0,3}?(cost|costs|money|funding|budget|spend|"
     r"spent|worth|pay|paid)\b",
     re.IGNORECASE,
 )
@@ -128,7 +145,7 @@ _WHO_IS = re.compile(
 )
 # "How many <things> …?": the things run up to the verb.
 _HOW_MANY = re.compile(
-    r"^\s*how\s+many\s+(.+?)(?:\s+(are|is|were|was|have|has|had|do|does|did|will|would|can|could)\b|\s*\??$)",
+    _ABOUT + r"how\s+many\s+(.+?)(?:\s+(are|is|were|was|have|has|had|do|does|did|will|would|can|could)\b|\s*\??$)",
     re.IGNORECASE,
 )
 # A run of capitalised words ("United States", "Zorblax Treaty"), and what may come before a
@@ -205,7 +222,9 @@ class Reading:
     role: frozenset[str]  # "who is <role>?": the answer must hold all of these words
     counted: frozenset[str]  # "how many <things>?": the answer must name the things
     future: bool = False  # "when will …?": the answer must speak of the future
-    day: bool = False  # "on what exact date …?": a month or a year is not enough
+    # "On what exact date …?", "In what year …?", "Exactly how many …?": what an answer must
+    # hold to be that precise (a day, a year, a count), or None
+    precise: re.Pattern[str] | None = None
     # "What did Kishida say …?": the speaker's names; the answer must report speech by them
     speaker: frozenset[str] = frozenset()
 
@@ -225,8 +244,8 @@ class Reading:
             f *= 0.7  # "Japanese Prime Minister … and South Korean President" is no Korean minister
         if self.counted and not self.counted <= tokens:
             f *= 0.5  # "hundreds" of missiles is no count of warheads
-        if self.day and not _DAY.search(sentence):
-            f *= 0.5  # "in August" is no exact date
+        if self.precise and not self.precise.search(sentence):
+            f *= 0.4  # "in August" is no exact date, nor a year; "hundreds" is no exact count
         if self.speaker and not _SPEECH.search(sentence):
             f *= 0.5  # a caption naming Kishida says nothing he said
         if self.speaker and not self.speaker <= tokens:
@@ -267,9 +286,25 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         frozenset(role),
         frozenset(counted_things(question)),
         wants == "time" and bool(_FUTURE_Q.search(question)),
-        bool(_DAY_Q.search(question)),
+        _precision(question),
         frozenset(speaker),
     )
+
+
+def _precision(question: str) -> re.Pattern[str] | None:
+    """What an answer must hold when the question asks for a precise day, year or count."""
+    if _DAY_Q.search(question):
+        return _DAY
+    if _YEAR_Q.search(question):
+        return _YEAR
+    if _EXACT_COUNT_Q.search(question):
+        things = counted_things(question)
+        if not things:
+            return _EXACT_COUNT
+        # The count must be of the things asked about: "three partners" counts no missiles.
+        stems = "|".join(re.escape(t) for t in sorted(things))
+        return re.compile(rf"(?:{_EXACT_COUNT.pattern})[\s-]+(?:[\w’'-]+\s+){{0,2}}?(?:{stems})", re.IGNORECASE)
+    return None
 
 
 class _Everything:
@@ -340,7 +375,7 @@ def counted_things(question: str) -> set[str]:
     match = _HOW_MANY.match(question)
     if not match:
         return set()
-    words = match.group(1).split()
+    words = [w for w in match.group(1).split() if w.lower() not in _ADVERBS_OF_PRECISION] or [""]
     return {t for t in tokenize(words[-1] if match.group(2) else words[0]) if t not in QUESTION_WORDS}
 
 

@@ -272,6 +272,7 @@ def test_abstain_threshold_separates_dev_questions(seeded_assistant: Any) -> Non
         ("What day-to-day cooperation is planned?", None),
         ("Which three countries are part of the framework?", "name"),
         ("What leaders met at Camp David?", "name"),
+        ("Exactly how many missiles were fired?", "number"),
     ],
 )
 def test_answer_types_are_read_from_the_question(question: str, kind: str | None) -> None:
@@ -535,6 +536,22 @@ def test_an_exact_date_question_needs_a_day(seeded_assistant: Any) -> None:
     assert [bool(_DAY.search(t)) for t in ("on 18 August", "Aug. 18, 2023", "in August", "June 2024")] == [
         True, True, False, False,
     ]
+
+
+def test_a_year_or_an_exact_count_is_not_answered_by_something_vaguer(seeded_assistant: Any) -> None:
+    """The seed says "in August" (no year) and "hundreds of which" (no count of missiles)."""
+    from rag.question import read_question
+
+    assert seeded_assistant.answer("What year was the Camp David trilateral summit held?").abstained
+    exact = "Exactly how many missiles has North Korea fired into the Sea of Japan?"
+    assert seeded_assistant.answer(exact).abstained
+    assert_answers(seeded_assistant, "How many North Korean missiles have splashed down in the Sea of Japan?",
+                   "hundreds")
+    assert_answers(seeded_assistant, "Since what decade has Australia built regional architecture?", "1980s")
+    precise = read_question(exact, exact, None).precise
+    assert precise is not None
+    assert [bool(precise.search(t)) for t in ("fired 12 ballistic missiles", "three partners, hundreds of missiles",
+                                               "twenty missiles")] == [True, False, True]
 
 
 def test_a_kind_of_thing_no_document_mentions_is_not_answered(seeded_assistant: Any) -> None:
