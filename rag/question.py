@@ -72,7 +72,9 @@ _DAY = re.compile(
 )
 # "In what year …?" asks for a year: "in August" does not answer it.
 _YEAR_Q = re.compile(r"\b(what|which)\s+year(?![\w-])", re.IGNORECASE)
-_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(last|this|next|that)\s+year\b|\byears?\s+ago\b", re.IGNORECASE)
+_YEAR = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(last|this|next|that)\s+year\b|\byears?\s+ago\b", re.IGNORECASE
+)
 # "Exactly how many …?" asks for a count: "hundreds" or "several" does not answer it.
 _EXACT_COUNT_Q = re.compile(
     r"\b(exactly|precisely)\s+how\s+many\b|^\s*how\s+many\b.*\b(exactly|precisely)\b"
@@ -145,7 +147,8 @@ _WHO_IS = re.compile(
 )
 # "How many <things> …?": the things run up to the verb.
 _HOW_MANY = re.compile(
-    _ABOUT + r"how\s+many\s+(.+?)(?:\s+(are|is|were|was|have|has|had|do|does|did|will|would|can|could)\b|\s*\??$)",
+    _ABOUT + r"how\s+many\s+(.+?)"
+    r"(?:\s+(are|is|were|was|have|has|had|do|does|did|will|would|can|could)\b|\s*\??$)",
     re.IGNORECASE,
 )
 # A run of capitalised words ("United States", "Zorblax Treaty"), and what may come before a
@@ -303,7 +306,8 @@ def _precision(question: str) -> re.Pattern[str] | None:
             return _EXACT_COUNT
         # The count must be of the things asked about: "three partners" counts no missiles.
         stems = "|".join(re.escape(t) for t in sorted(things))
-        return re.compile(rf"(?:{_EXACT_COUNT.pattern})[\s-]+(?:[\w’'-]+\s+){{0,2}}?(?:{stems})", re.IGNORECASE)
+        count = rf"(?:{_EXACT_COUNT.pattern})[\s-]+(?:[\w’'-]+\s+){{0,2}}?(?:{stems})"
+        return re.compile(count, re.IGNORECASE)
     return None
 
 

@@ -550,8 +550,8 @@ def test_a_year_or_an_exact_count_is_not_answered_by_something_vaguer(seeded_ass
     assert_answers(seeded_assistant, "Since what decade has Australia built regional architecture?", "1980s")
     precise = read_question(exact, exact, None).precise
     assert precise is not None
-    assert [bool(precise.search(t)) for t in ("fired 12 ballistic missiles", "three partners, hundreds of missiles",
-                                               "twenty missiles")] == [True, False, True]
+    texts = ("fired 12 ballistic missiles", "three partners, hundreds of missiles", "twenty missiles")
+    assert [bool(precise.search(t)) for t in texts] == [True, False, True]
 
 
 def test_a_kind_of_thing_no_document_mentions_is_not_answered(seeded_assistant: Any) -> None:
