@@ -156,7 +156,9 @@ _HOW_MANY = re.compile(
 _NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 _CLAUSE_START = re.compile(r"(^|[.!?:;,(\"“]\s*)$")
 _ATTRIBUTE_Q = re.compile(
-    r"^\s*(?:what|which)\s+(?:is|are|was|were)\s+the\s+([\w-]+)\s+(?:of|for|in)\b", re.IGNORECASE
+    r"^\s*(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+|(?:the\s+)?(?:[\w-]+\s+)?[\w-]+[’']s\s+)"
+    r"(?:[\w-]+\s+)?([\w-]+)\s*(?:\b(?:of|for|in|to|on|towards?)\b|\?|$)",
+    re.IGNORECASE,
 )
 # "Which TV channel aired …?", "On which day did …?": the thing asked for is the last word
 # before the verb.

@@ -558,6 +558,10 @@ def test_a_kind_of_thing_no_document_mentions_is_not_answered(seeded_assistant: 
     """The seed mentions a TV interview, never a channel; it does mention countries."""
     assert seeded_assistant.answer("On which TV channel did Shin Wonsik give his interview?").abstained
     assert seeded_assistant.answer("Which naval vessels took part in the Freedom Edge exercise?").abstained
+    # "response" is in no document: it states no one's response, officially or not
+    response = "What was the Australian government's official response to the framework?"
+    assert seeded_assistant.answer(response).abstained
+    assert_answers(seeded_assistant, "What are the framework's immediate threats?", "China")
     a = seeded_assistant.answer("Which three countries are part of the framework?")
     assert not a.abstained and all(n in a.text for n in ("Japan", "Korea", "United States")), a.text
 
