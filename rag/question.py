@@ -28,7 +28,8 @@ QUESTION_WORDS = frozenset(
         " he him his she her hers me my mine we our ours you your yours them theirs"
         # Words too general to say what a question is about; paraphrases use them freely
         # ("get it up and running", "the main activities", "better briefed").
-        " get gets getting got want wants wanted think thinks thought up down out list main"
+        " get gets getting got run running soon want wants wanted think thinks thought up down out"
+        " list main"
         " mainly better best see seen able long like other others besides apart actually"
         " particular particularly roughly go goes going come comes coming supposed meant feel"
         " feels really exactly currently probably generally usually often help helps helped"

@@ -538,6 +538,14 @@ def test_an_exact_date_question_needs_a_day(seeded_assistant: Any) -> None:
     ]
 
 
+def test_an_idiom_of_general_words_is_no_topic(seeded_assistant: Any) -> None:
+    """"Up and running soon" is how people say "operationalise … prior to": its words, which
+    the seed never uses, say nothing about what is asked."""
+    question = "Why does Seoul want to get the framework up and running soon?"
+    a = assert_answers(seeded_assistant, question, "US election")
+    assert "operationalise" in a.citations[0].text
+
+
 def test_a_year_or_an_exact_count_is_not_answered_by_something_vaguer(seeded_assistant: Any) -> None:
     """The seed says "in August" (no year) and "hundreds of which" (no count of missiles)."""
     from rag.question import read_question
