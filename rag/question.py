@@ -27,9 +27,9 @@ QUESTION_WORDS = frozenset(
         " from onto upon than here over under within without through across per via"
         " he him his she her hers me my mine we our ours you your yours them theirs"
         # Words too general to say what a question is about; paraphrases use them freely
-        # ("get it up and running", "the main activities", "better briefed").
+        # ("get it up and running", "send a signal", "the main activities", "better briefed").
         " get gets getting got run running soon want wants wanted think thinks thought up down out"
-        " list main"
+        " send sends sending sent list main"
         " mainly better best see seen able long like other others besides apart actually"
         " particular particularly roughly go goes going come comes coming supposed meant feel"
         " feels really exactly currently probably generally usually often help helps helped"

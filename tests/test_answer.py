@@ -538,12 +538,14 @@ def test_an_exact_date_question_needs_a_day(seeded_assistant: Any) -> None:
     ]
 
 
-def test_an_idiom_of_general_words_is_no_topic(seeded_assistant: Any) -> None:
+def test_idioms_and_light_verbs_are_no_topic(seeded_assistant: Any) -> None:
     """"Up and running soon" is how people say "operationalise … prior to": its words, which
     the seed never uses, say nothing about what is asked."""
     question = "Why does Seoul want to get the framework up and running soon?"
     a = assert_answers(seeded_assistant, question, "US election")
     assert "operationalise" in a.citations[0].text
+    # "send" a signal: a light verb, as "get" is
+    assert_answers(seeded_assistant, "What kind of signal will the framework send?", "political signal")
 
 
 def test_a_year_or_an_exact_count_is_not_answered_by_something_vaguer(seeded_assistant: Any) -> None:
