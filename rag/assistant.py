@@ -173,8 +173,8 @@ class Assistant:
     def _spelled_out(self, question: str) -> str:
         """The question as searched: abbreviations the documents spell out are expanded and
         misspelt words corrected to the documents' words."""
-        from .question import expand_abbreviations
         from .spelling import correct_typos
+        from .topic import expand_abbreviations
 
         keyword = self.searcher().keyword
         return correct_typos(expand_abbreviations(question, keyword), keyword.words, keyword)

@@ -15,9 +15,10 @@ from .config import Settings
 from .documents import DocumentTexts
 from .embeddings import Embedder
 from .keyword import KeywordIndex, tokenize
-from .question import content_terms, read_question
+from .question import read_question
 from .retrieve import Hit
 from .schema import Answer, Citation
+from .topic import content_terms
 
 # The issue asks for this plain wording; the UI and CLI show ``Answer.related`` after it.
 NOT_FOUND = "Not found in the indexed documents: none of them answers this question."

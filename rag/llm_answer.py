@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from .chunking import sentence_spans
 from .compose import Candidate, Composer
-from .question import content_terms
 from .retrieve import Hit
 from .schema import Answer
+from .topic import content_terms
 
 _MARKERS = re.compile(r"\[(\d+)\]")
 _LEADING_MARKERS = re.compile(r"^(\s*\[\d+\])+")

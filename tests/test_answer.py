@@ -487,7 +487,7 @@ def test_a_how_many_question_needs_the_counted_things_in_the_answer(seeded_assis
 def test_an_abbreviation_the_documents_spell_out_is_read_spelled_out(seeded_assistant: Any) -> None:
     """The seed never writes "PM" or "DPRK"; it says "Prime Minister" and "North Korea"."""
     from rag.keyword import tokenize
-    from rag.question import expand_abbreviations
+    from rag.topic import expand_abbreviations
 
     vocabulary = set(tokenize("Prime Minister of North Korea, and the PM"))
     assert expand_abbreviations("Is the DPRK's PM here?", vocabulary) == "Is the North Korea's PM here?"
