@@ -179,7 +179,7 @@ class Reading:
         """How far the sentence can answer the question: 1 when it passes every check, less
         for each check it fails."""
         tokens = set(tokenize(sentence))
-        f = 0.7 if self.absent else 1.0
+        f = 0.6 if self.absent else 1.0
         if not fits(self.wants, sentence, self.tokens):  # "when …?" without a time, and so on
             # Who did something is not always a capitalised name ("three island councils").
             f *= 0.6 if self.wants == "name" else 0.4

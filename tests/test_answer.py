@@ -571,6 +571,9 @@ def test_a_kind_of_thing_no_document_mentions_is_not_answered(seeded_assistant: 
     # "response" is in no document: it states no one's response, officially or not
     response = "What was the Australian government's official response to the framework?"
     assert seeded_assistant.answer(response).abstained
+    # "party" is in no document; the caption naming Yoon matches every other word
+    party = "Which political party does South Korean President Yoon Suk-yeol belong to?"
+    assert seeded_assistant.answer(party).abstained
     assert_answers(seeded_assistant, "What are the framework's immediate threats?", "China")
     a = seeded_assistant.answer("Which three countries are part of the framework?")
     assert not a.abstained and all(n in a.text for n in ("Japan", "Korea", "United States")), a.text
