@@ -54,6 +54,7 @@ def bundled_model_path() -> Path:
 
 _CACHED_VECTORS = 20_000  # sentence vectors kept for reuse (~30 MB)
 
+
 class Embedder(Embeddings):
     """LangChain ``Embeddings`` over the configured model and backend (loaded lazily)."""
 
@@ -118,15 +119,12 @@ class Embedder(Embeddings):
         new = list(dict.fromkeys(t for t in texts if t not in known))
         if new:
             for t, v in zip(new, self.encode(new), strict=True):
-                known[t] = v
+                known[t] = v.copy()  # a row of its own: a view would keep the whole batch alive
             with self._lock:
                 self._recent.update((t, known[t]) for t in new)
                 while len(self._recent) > _CACHED_VECTORS:
                     self._recent.popitem(last=False)
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for i, t in enumerate(texts):
-            out[i] = known[t]
-        return out
+        return np.stack([known[t] for t in texts]) if texts else self.encode([])
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()  # type: ignore[no-any-return]

@@ -52,15 +52,19 @@ _YEAR = re.compile(
 )
 # "Exactly how many …?" asks for a count: "hundreds" or "several" does not answer it.
 _EXACT_COUNT_Q = re.compile(
-    r"\b(exactly|precisely)\s+how\s+many\b|^\s*how\s+many\b.*\b(exactly|precisely)\b"
+    r"\b(exactly|precisely)\W+how\s+many\b|^\s*how\s+many\b.*\b(exactly|precisely)\b"
     r"|\b(exact|precise)\s+(number|count|figure|total)\b",
     re.IGNORECASE,
 )
-_EXACT_COUNT = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|"
-    r"ninety|single|both)\b",
-    re.IGNORECASE,
+_EXACT_NUMBERS = frozenset(
+    tokenize(
+        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+        "single both"
+    )
+)
+_VAGUE_NUMBERS = frozenset(
+    tokenize("dozen dozens hundred hundreds thousand thousands million millions several few many numerous")
 )
 # "What did Kishida say about …?" asks for words someone said: a sentence must report speech.
 _SPEECH_Q = re.compile(
@@ -88,10 +92,10 @@ _WORD = re.compile(r"(?<![\w’'-])[^\W\d_][\w’']*")
 # --- what the question asks for ---------------------------------------------------------
 # "How much" asks for a quantity only with a word of amount ("how much effect …?" does not).
 _ADVERBS_OF_PRECISION = frozenset("exactly precisely roughly approximately about around".split())
-_ABOUT = r"^\s*(?:(?:exactly|precisely|roughly|approximately|about|around)\s+)?"
+_ABOUT = r"^\s*(?:(?:exactly|precisely|roughly|approximately|about|around)\W+)?"
 _QUANTITY_Q = re.compile(
-    _ABOUT + r"how\s+many\b|^\s*how\s+much\s+(\w+\s+){0,3}?(cost|costs|money|funding|budget|spend|"
-    r"spent|worth|pay|paid)\b",
+    _ABOUT + r"(?:how\s+many\b|how\s+much\s+(\w+\s+){0,3}?(cost|costs|money|funding|budget|spend|"
+    r"spent|worth|pay|paid)\b)",
     re.IGNORECASE,
 )
 _TIME_Q = re.compile(
@@ -132,7 +136,7 @@ _NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
 _CLAUSE_START = re.compile(r"(^|[.!?:;,(\"“]\s*)$")
 _ATTRIBUTE_Q = re.compile(
     r"^\s*(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+|(?:the\s+)?(?:[\w-]+\s+)?[\w-]+[’']s\s+)"
-    r"(?:[\w-]+\s+)?([\w-]+)\s*(?:\b(?:of|for|in|to|on|towards?)\b|\?|$)",
+    r"(?:[\w-]+\s+)?([\w-]+)\s+(?:of|for|in|to|on|towards?)\b",
     re.IGNORECASE,
 )
 # "Which TV channel aired …?", "On which day did …?": the thing asked for is the last word
@@ -169,9 +173,10 @@ class Reading:
     role: frozenset[str]  # "who is <role>?": the answer must hold all of these words
     counted: frozenset[str]  # "how many <things>?": the answer must name the things
     future: bool = False  # "when will …?": the answer must speak of the future
-    # "On what exact date …?", "In what year …?", "Exactly how many …?": what an answer must
-    # hold to be that precise (a day, a year, a count), or None
+    # "On what exact date …?", "In what year …?": what an answer must hold to be that precise
+    # (a day, a year), or None
     precise: re.Pattern[str] | None = None
+    exact_count: bool = False  # "Exactly how many …?": "hundreds" is no answer
     # "What did Kishida say …?": the speaker's names; the answer must report speech by them
     speaker: frozenset[str] = frozenset()
 
@@ -192,7 +197,9 @@ class Reading:
         if self.counted and not self.counted <= tokens:
             f *= 0.5  # "hundreds" of missiles is no count of warheads
         if self.precise and not self.precise.search(sentence):
-            f *= 0.4  # "in August" is no exact date, nor a year; "hundreds" is no exact count
+            f *= 0.4  # "in August" is no exact date, nor a year
+        if self.exact_count and not counts_exactly(sentence, self.counted):
+            f *= 0.4  # "hundreds of which" is no exact count; "three partners" counts no missiles
         if self.speaker and not _SPEECH.search(sentence):
             f *= 0.5  # a caption naming Kishida says nothing he said
         if self.speaker and not self.speaker <= tokens:
@@ -234,25 +241,37 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         frozenset(counted_things(question)),
         wants == "time" and bool(_FUTURE_Q.search(question)),
         _precision(question),
+        bool(_EXACT_COUNT_Q.search(question)),
         frozenset(speaker),
     )
 
 
 def _precision(question: str) -> re.Pattern[str] | None:
-    """What an answer must hold when the question asks for a precise day, year or count."""
+    """What an answer must hold when the question asks for a precise day or year."""
     if _DAY_Q.search(question):
         return _DAY
     if _YEAR_Q.search(question):
         return _YEAR
-    if _EXACT_COUNT_Q.search(question):
-        things = counted_things(question)
-        if not things:
-            return _EXACT_COUNT
-        # The count must be of the things asked about: "three partners" counts no missiles.
-        stems = "|".join(re.escape(t) for t in sorted(things))
-        count = rf"(?:{_EXACT_COUNT.pattern})[\s-]+(?:[\w’'-]+\s+){{0,2}}?(?:{stems})"
-        return re.compile(count, re.IGNORECASE)
     return None
+
+
+def counts_exactly(sentence: str, things: Set[str]) -> bool:
+    """Does the sentence count the things exactly: is the nearest quantity within four words
+    before them an exact number ("12 ballistic missiles"), not "hundreds" or a year? With no
+    things known, any exact number will do."""
+    tokens = tokenize(sentence)
+    if not things:
+        return any(_exact(t) for t in tokens)
+    for i, t in enumerate(tokens):
+        if t in things:
+            before = [b for b in reversed(tokens[max(0, i - 4) : i]) if _exact(b) or b in _VAGUE_NUMBERS]
+            if before and _exact(before[0]):
+                return True
+    return False
+
+
+def _exact(token: str) -> bool:
+    return token in _EXACT_NUMBERS or (token.isdigit() and not _YEAR.fullmatch(token))
 
 
 class _Everything:
@@ -323,7 +342,7 @@ def counted_things(question: str) -> set[str]:
     match = _HOW_MANY.match(question)
     if not match:
         return set()
-    words = [w for w in match.group(1).split() if w.lower() not in _ADVERBS_OF_PRECISION] or [""]
+    words = [w for w in match.group(1).split() if w.strip(",;:").lower() not in _ADVERBS_OF_PRECISION] or [""]
     return {t for t in tokenize(words[-1] if match.group(2) else words[0]) if t not in QUESTION_WORDS}
 
 

@@ -166,9 +166,11 @@ def test_recent_vectors_are_reused_and_equal_fresh_ones(
     fresh = real(texts[:5])
     assert np.allclose(first, fresh[:4], atol=1e-5)
     assert np.allclose(again, fresh[[3, 4, 3]], atol=1e-5)
-    # The cache is bounded: the least recently used vectors go first.
-    monkeypatch.setattr(embeddings, "_CACHED_VECTORS", 2)
-    embedder.encode_cached([texts[5]])
+    # The cache is bounded: the least recently used vectors go first (texts[3] was used last).
+    monkeypatch.setattr(embeddings, "_CACHED_VECTORS", 3)
+    embedder.encode_cached([texts[5]])  # keeps 3, 4, 5
+    embedder.encode_cached([texts[3]])  # 3 is now the most recent: 4 goes next
+    embedder.encode_cached([texts[0]])
     encoded.clear()
-    embedder.encode_cached([texts[4], texts[0]])
-    assert encoded == [texts[0]]
+    embedder.encode_cached([texts[3], texts[5], texts[0], texts[4]])
+    assert encoded == [texts[4]]
