@@ -64,6 +64,17 @@ def expand_abbreviations(question: str, vocabulary: Container[str] | None) -> st
     return _ABBREVIATION.sub(expand, question)
 
 
+# "Does the author think …", "in the writer's view", "according to the author": whose opinion
+# is asked, not what it is about. ("Who is the author?" keeps the word: there it is the topic.)
+_WHOSE_VIEW = re.compile(
+    r"\b(?:(?:in|according\s+to)\s+)?(?:the|this)\s+(?:author|writer)(?:[’']s)?"
+    r"(?:\s+(?:view|opinion|words|assessment)\b|(?=\s+(?:thinks?|thought|says?|said|suggests?|"
+    r"believes?|argues?|expects?|hopes?|sees?|means?|fears?|wants?|calls?)\b))"
+    r"|\b(?:in|according\s+to)\s+(?:the|this)\s+(?:author|writer)\b",
+    re.IGNORECASE,
+)
+
+
 def content_terms(text: str) -> set[str]:
     """Topic words of a text: stemmed, without stopwords and question words."""
-    return set(tokenize(text)) - QUESTION_WORDS
+    return set(tokenize(_WHOSE_VIEW.sub(" ", text))) - QUESTION_WORDS

@@ -547,6 +547,13 @@ def test_idioms_and_light_verbs_are_no_topic(seeded_assistant: Any) -> None:
     assert "operationalise" in a.citations[0].text
     # "send" a signal: a light verb, as "get" is
     assert_answers(seeded_assistant, "What kind of signal will the framework send?", "political signal")
+    # whose view is asked ("according to the author") is no topic either; the author asked for is
+    view = "What kind of signal will the framework send, according to the author?"
+    assert_answers(seeded_assistant, view, "political signal")
+    from rag.topic import content_terms
+
+    assert content_terms("What does the author think Trump should be briefed on?") == {"trump", "brief"}
+    assert "author" in content_terms("Who is the author of this commentary?")
 
 
 def test_a_year_or_an_exact_count_is_not_answered_by_something_vaguer(seeded_assistant: Any) -> None:
