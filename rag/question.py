@@ -80,6 +80,18 @@ _SPEECH = re.compile(
     r"according)\b",
     re.IGNORECASE,
 )
+# "How did China react to …?" asks for a reaction: a sentence naming China is not one.
+_REACTION_Q = re.compile(
+    r"^\s*how\s+(?:did|does|do|has|have|had|will|would|might|could)\s+(.+?)\s+(?:react|respond|"
+    r"reply|retaliate)\b",
+    re.IGNORECASE,
+)
+_REACTION = re.compile(
+    r"\b(react(s|ed|ion|ions)?|respon(d|ds|ded|se|ses)|repl(y|ied|ies)|retaliat\w*|welcom\w*|"
+    r"condemn\w*|criticis\w*|criticiz\w*|protest\w*|denounc\w*|reject\w*|dismiss\w*|prais\w*|"
+    r"consternation|said|says|stated|statement)\b",
+    re.IGNORECASE,
+)
 _CALENDAR = frozenset(
     tokenize(
         "January February March April May June July August September October November December "
@@ -179,6 +191,7 @@ class Reading:
     exact_count: bool = False  # "Exactly how many …?": "hundreds" is no answer
     # "What did Kishida say …?": the speaker's names; the answer must report speech by them
     speaker: frozenset[str] = frozenset()
+    reacting: bool = False  # "How did China react …?": the speaker's reaction, not their words
 
     def factor(self, sentence: str) -> float:
         """How far the sentence can answer the question: 1 when it passes every check, less
@@ -200,8 +213,8 @@ class Reading:
             f *= 0.4  # "in August" is no exact date, nor a year
         if self.exact_count and not counts_exactly(sentence, self.counted):
             f *= 0.4  # "hundreds of which" is no exact count; "three partners" counts no missiles
-        if self.speaker and not _SPEECH.search(sentence):
-            f *= 0.5  # a caption naming Kishida says nothing he said
+        if self.speaker and not (_REACTION if self.reacting else _SPEECH).search(sentence):
+            f *= 0.5  # a caption naming Kishida says nothing he said; naming China, no reaction
         if self.speaker and not self.speaker <= tokens:
             f *= 0.6  # Shin's words are not Kishida's
         if self.future and not _FUTURE.search(sentence):
@@ -230,7 +243,8 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
     subject = question_names(question) if standalone and _YES_NO.match(question) else set()
     role = {t for t in asked_role(question) if t in known} if standalone else set()
     # Only a named speaker makes it a question about speech ("what does the article say" is not).
-    speech = _SPEECH_Q.match(question)
+    reaction = _REACTION_Q.match(question)
+    speech = reaction or _SPEECH_Q.match(question)
     speaker = question_names(question) & set(tokenize(speech[1])) if speech and standalone else set()
     return Reading(
         wants,
@@ -239,10 +253,11 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         frozenset(subject),
         frozenset(role),
         frozenset(counted_things(question)),
-        wants == "time" and bool(_FUTURE_Q.search(question)),
-        _precision(question),
-        bool(_EXACT_COUNT_Q.search(question)),
-        frozenset(speaker),
+        future=wants == "time" and bool(_FUTURE_Q.search(question)),
+        precise=_precision(question),
+        exact_count=bool(_EXACT_COUNT_Q.search(question)),
+        speaker=frozenset(speaker),
+        reacting=bool(reaction),
     )
 
 

@@ -528,6 +528,15 @@ def test_a_what_did_x_say_question_needs_reported_speech_by_x(seeded_assistant: 
     assert_answers(seeded_assistant, "What did Trump claim Kim Jong-un feels about him?", "misses me")
 
 
+def test_a_how_did_x_react_question_needs_a_reaction(seeded_assistant: Any) -> None:
+    """The seed names China's military expansion and quotes Trump on Kim, but reports no
+    reaction by either; the pact with Russia "has caused consternation"."""
+    assert seeded_assistant.answer("How did China react to the framework?").abstained
+    assert seeded_assistant.answer('How did Kim Jong-un respond to Trump saying he "misses me"?').abstained
+    seoul = "How did Seoul react to North Korea's pact with Russia?"
+    assert_answers(seeded_assistant, seoul, "consternation")
+
+
 def test_an_exact_date_question_needs_a_day(seeded_assistant: Any) -> None:
     """The seed dates the Camp David meeting to August, with no day."""
     from rag.question import _DAY
