@@ -174,10 +174,10 @@ class Assistant:
         """The question as searched: abbreviations the documents spell out are expanded and
         misspelt words corrected to the documents' words."""
         from .spelling import correct_typos
-        from .topic import expand_abbreviations
+        from .topic import use_document_words
 
         keyword = self.searcher().keyword
-        return correct_typos(expand_abbreviations(question, keyword), keyword.words, keyword)
+        return correct_typos(use_document_words(question, keyword), keyword.words, keyword)
 
     def _chat_model(self) -> Any:
         if self._llm is None:

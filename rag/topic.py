@@ -49,10 +49,20 @@ _ABBREVIATION = re.compile(
     + r")(?!\w)"
 )
 
+# Everyday words for what such documents call otherwise: read as the first alternative the
+# documents use, and only when no document uses the everyday word itself.
+_SYNONYMS = {
+    "deal": ("pact", "agreement", "framework"), "deals": ("pacts", "agreements", "frameworks"),
+    "accord": ("pact", "agreement", "framework"), "accords": ("pacts", "agreements"),
+    "drill": ("exercise",), "drills": ("exercises",),
+}
+_SYNONYM = re.compile(r"(?<![\w’'-])(" + "|".join(_SYNONYMS) + r")(?![\w’'-])", re.IGNORECASE)
 
-def expand_abbreviations(question: str, vocabulary: Container[str] | None) -> str:
-    """"Who is the Japanese PM?" → "Who is the Japanese Prime Minister?" when the documents
-    say "Prime Minister" and never "PM" (else the abbreviation counts as a word they lack)."""
+
+def use_document_words(question: str, vocabulary: Container[str] | None) -> str:
+    """The question in the documents' words, where it uses one they lack: "Who is the Japanese
+    PM?" → "… Prime Minister?", "Is Australia part of this deal?" → "… this pact?" (else the
+    word counts as one the documents lack, a sign they cannot answer)."""
     if vocabulary is None:
         return question
 
@@ -61,7 +71,18 @@ def expand_abbreviations(question: str, vocabulary: Container[str] | None) -> st
         unused = not any(t in vocabulary for t in tokenize(short))
         return full if unused and all(t in vocabulary for t in tokenize(full)) else short
 
-    return _ABBREVIATION.sub(expand, question)
+    question = _ABBREVIATION.sub(expand, question)
+
+    def synonym(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if any(t in vocabulary for t in tokenize(word)):
+            return word
+        for alt in _SYNONYMS[word.lower()]:
+            if all(t in vocabulary for t in tokenize(alt)):
+                return alt
+        return word
+
+    return _SYNONYM.sub(synonym, question)
 
 
 # "Does the author think …", "in the writer's view", "according to the author": whose opinion

@@ -488,15 +488,29 @@ def test_a_how_many_question_needs_the_counted_things_in_the_answer(seeded_assis
 def test_an_abbreviation_the_documents_spell_out_is_read_spelled_out(seeded_assistant: Any) -> None:
     """The seed never writes "PM" or "DPRK"; it says "Prime Minister" and "North Korea"."""
     from rag.keyword import tokenize
-    from rag.topic import expand_abbreviations
+    from rag.topic import use_document_words
 
     vocabulary = set(tokenize("Prime Minister of North Korea, and the PM"))
-    assert expand_abbreviations("Is the DPRK's PM here?", vocabulary) == "Is the North Korea's PM here?"
-    assert expand_abbreviations("Is the DPRK's PM here?", None) == "Is the DPRK's PM here?"
-    assert expand_abbreviations("Does the EU matter?", vocabulary) == "Does the EU matter?"  # not spelled out
+    assert use_document_words("Is the DPRK's PM here?", vocabulary) == "Is the North Korea's PM here?"
+    assert use_document_words("Is the DPRK's PM here?", None) == "Is the DPRK's PM here?"
+    assert use_document_words("Does the EU matter?", vocabulary) == "Does the EU matter?"  # not spelled out
     a = assert_answers(seeded_assistant, "who's the japanese PM in the picture", "Kishida")
     assert a.question == "who's the japanese PM in the picture" and "Prime Minister" in a.query
     assert_answers(seeded_assistant, "Which country renewed a security pact with the DPRK?", "Russia")
+
+
+def test_an_everyday_word_the_documents_name_otherwise_is_read_as_theirs(seeded_assistant: Any) -> None:
+    """The seed never says "deal": it says "pact" and "framework"."""
+    from rag.keyword import tokenize
+    from rag.topic import use_document_words
+
+    vocabulary = set(tokenize("the pact and the framework"))
+    assert use_document_words("Is Australia in this Deal?", vocabulary) == "Is Australia in this pact?"
+    assert use_document_words("Is it a good deal?", set(tokenize("a deal"))) == "Is it a good deal?"  # theirs
+    assert use_document_words("Is it a dealer?", vocabulary) == "Is it a dealer?"
+    deal = "Is Australia actually part of this deal?"
+    a = assert_answers(seeded_assistant, deal, "does not involve Australia")
+    assert "pact" in a.query
 
 
 def test_a_question_about_the_future_needs_an_answer_about_the_future(seeded_assistant: Any) -> None:
