@@ -106,7 +106,11 @@ def _swap_nation(prev_q: str, question: str) -> str:
     """If the follow-up names a different nation than the previous question, swap it in."""
     new = [m.group(0) for m in _NATION_RE.finditer(question)]
     old = list(_NATION_RE.finditer(prev_q))
-    if not new or not old or len(re.findall(r"\w+", question)) > 8:
+    words = re.findall(r"\w+", question)
+    # Only an elliptic follow-up asks the same again of another nation ("And the American one?",
+    # "What about Japan?"); "Is Australia part of this pact?" asks something of its own.
+    elliptic = _CONTINUATION.search(question) or _ONE.search(question) or len(words) <= 3
+    if not new or not old or len(words) > 8 or not elliptic:
         return ""
     if {_NATIONS[n.lower()] for n in new} == {_NATIONS[o.group(0).lower()] for o in old}:
         return ""

@@ -51,6 +51,15 @@ def test_nation_swap_keeps_the_sentence_grammatical() -> None:
     assert q == "Who is the Japanese defence minister?"
 
 
+def test_a_follow_up_that_asks_its_own_question_of_another_nation_is_not_a_swap() -> None:
+    """Only an elliptic follow-up repeats the last question of another nation."""
+    previous = [("Why does Seoul want to get the framework up and running soon?", "")]
+    q = rewrite("Is Australia actually part of this pact?", previous)
+    assert q.startswith("Is Australia actually part of this pact?") and "Why does Australia" not in q
+    elliptic = rewrite("Australia?", previous)
+    assert elliptic == "Why does Australia want to get the framework up and running soon?"
+
+
 def test_only_the_last_turn_supplies_the_subject() -> None:
     history = [("What is Freedom Edge?", ""), ("Who is South Korea's defence minister?", "")]
     q = rewrite("What did he say in his TV interview?", history)
