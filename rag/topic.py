@@ -56,7 +56,10 @@ _SYNONYMS = {
     "accord": ("pact", "agreement", "framework"), "accords": ("pacts", "agreements"),
     "drill": ("exercise",), "drills": ("exercises",),
 }
-_SYNONYM = re.compile(r"(?<![\w’'-])(" + "|".join(_SYNONYMS) + r")(?![\w’'-])", re.IGNORECASE)
+# "deal with" is a verb: "How did Trump deal with Kim?" asks no question about a pact.
+_SYNONYM = re.compile(
+    r"(?<![\w’'-])(" + "|".join(_SYNONYMS) + r")(?![\w’'-])(?!\s+with\b)", re.IGNORECASE
+)
 
 
 def use_document_words(question: str, vocabulary: Container[str] | None) -> str:

@@ -508,6 +508,7 @@ def test_an_everyday_word_the_documents_name_otherwise_is_read_as_theirs(seeded_
     assert use_document_words("Is Australia in this Deal?", vocabulary) == "Is Australia in this pact?"
     assert use_document_words("Is it a good deal?", set(tokenize("a deal"))) == "Is it a good deal?"  # theirs
     assert use_document_words("Is it a dealer?", vocabulary) == "Is it a dealer?"
+    assert use_document_words("How did Trump deal with Kim?", vocabulary) == "How did Trump deal with Kim?"
     deal = "Is Australia actually part of this deal?"
     a = assert_answers(seeded_assistant, deal, "does not involve Australia")
     assert "pact" in a.query
