@@ -104,7 +104,7 @@ _WORD = re.compile(r"(?<![\w’'-])[^\W\d_][\w’']*")
 # --- what the question asks for ---------------------------------------------------------
 # "How much" asks for a quantity only with a word of amount ("how much effect …?" does not).
 _ADVERBS_OF_PRECISION = frozenset("exactly precisely roughly approximately about around".split())
-_ABOUT = r"^\s*(?:(?:exactly|precisely|roughly|approximately|about|around)\W+)?"
+_ABOUT = r"^\s*(?:(?:" + "|".join(sorted(_ADVERBS_OF_PRECISION)) + r")\W+)?"
 _QUANTITY_Q = re.compile(
     _ABOUT + r"(?:how\s+many\b|how\s+much\s+(\w+\s+){0,3}?(cost|costs|money|funding|budget|spend|"
     r"spent|worth|pay|paid)\b)",

@@ -4,7 +4,7 @@ question, and with the abbreviations a reader types spelled out as the documents
 from __future__ import annotations
 
 import re
-from collections.abc import Container
+from collections.abc import Container, Sequence
 
 from .keyword import tokenize
 
@@ -68,24 +68,16 @@ def use_document_words(question: str, vocabulary: Container[str] | None) -> str:
     word counts as one the documents lack, a sign they cannot answer)."""
     if vocabulary is None:
         return question
+    question = _ABBREVIATION.sub(lambda m: _theirs(m[1], [_ABBREVIATIONS[m[1]]], vocabulary), question)
+    return _SYNONYM.sub(lambda m: _theirs(m[1], _SYNONYMS[m[1].lower()], vocabulary), question)
 
-    def expand(match: re.Match[str]) -> str:
-        short, full = match.group(1), _ABBREVIATIONS[match.group(1)]
-        unused = not any(t in vocabulary for t in tokenize(short))
-        return full if unused and all(t in vocabulary for t in tokenize(full)) else short
 
-    question = _ABBREVIATION.sub(expand, question)
-
-    def synonym(match: re.Match[str]) -> str:
-        word = match.group(0)
-        if any(t in vocabulary for t in tokenize(word)):
-            return word
-        for alt in _SYNONYMS[word.lower()]:
-            if all(t in vocabulary for t in tokenize(alt)):
-                return alt
+def _theirs(word: str, alternatives: Sequence[str], vocabulary: Container[str]) -> str:
+    """The word, if a document uses it; else the first alternative every word of which the
+    documents use; else the word as typed."""
+    if any(t in vocabulary for t in tokenize(word)):
         return word
-
-    return _SYNONYM.sub(synonym, question)
+    return next((alt for alt in alternatives if all(t in vocabulary for t in tokenize(alt))), word)
 
 
 # "Does the author think …", "in the writer's view", "according to the author": whose opinion
