@@ -5,66 +5,37 @@ vocabulary is consulted only to tell the names and attributes that no document u
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Set
+from collections.abc import Container
 from dataclasses import dataclass
 
 from .keyword import tokenize
+from .sentence_checks import (
+    DAY,
+    FUTURE,
+    REACTION,
+    SPEECH,
+    YEAR,
+    close_together,
+    counts_exactly,
+    fits,
+)
 from .topic import QUESTION_WORDS
 
-# --- what the answer must hold ---------------------------------------------------------
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
-    r"thousands?|millions?|billions?|several|few|many|single|both|half)\b",
-    re.IGNORECASE,
-)
-_TIME = re.compile(
-    r"\b(1[5-9]\d\d|20\d\d|\d{1,2}(st|nd|rd|th)|\d{4}s|january|february|march|april|may|june|july|"
-    r"august|september|october|november|december|spring|summer|autumn|fall|winter|today|"
-    r"yesterday|tomorrow|decades?|centur(y|ies)|years?|months?|weeks?|days?|since|until|ago)\b",
-    re.IGNORECASE,
-)
 # "When will …?" asks about the future: a sentence about what already happened does not answer.
 _FUTURE_Q = re.compile(r"^\s*when\s+will\b|\b(next|upcoming|future)\b", re.IGNORECASE)
-_FUTURE = re.compile(
-    r"\b(will|shall|plans?|planned|scheduled|expected|next|upcoming|future|due to|by the end of)\b",
-    re.IGNORECASE,
-)
 # "On what exact date …?" asks for a day: a month alone does not answer it.
 _DAY_Q = re.compile(
     r"\b(exact|precise|specific)\s+(date|day)(?![\w-])|\b(what|which)\s+day(?![\w-])"
     r"|\bon\s+(what|which)\s+date(?![\w-])",
     re.IGNORECASE,
 )
-_MONTH = (
-    r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|"
-    r"oct(ober)?|nov(ember)?|dec(ember)?)\.?"
-)
-_DAY = re.compile(
-    rf"\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?{_MONTH}(?!\w)|\b{_MONTH}\s+\d{{1,2}}(st|nd|rd|th)?\b"
-    r"|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow)\b"
-    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
-    re.IGNORECASE,
-)
 # "In what year …?" asks for a year: "in August" does not answer it.
 _YEAR_Q = re.compile(r"\b(what|which)\s+year(?![\w-])", re.IGNORECASE)
-_YEAR = re.compile(
-    r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(last|this|next|that)\s+year\b|\byears?\s+ago\b", re.IGNORECASE
-)
 # "Exactly how many …?" asks for a count: "hundreds" or "several" does not answer it.
 _EXACT_COUNT_Q = re.compile(
     r"\b(exactly|precisely)\W+how\s+many\b|^\s*how\s+many\b.*\b(exactly|precisely)\b"
     r"|\b(exact|precise)\s+(number|count|figure|total)\b",
     re.IGNORECASE,
-)
-_EXACT_NUMBERS = frozenset(
-    tokenize(
-        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
-        "single both"
-    )
-)
-_VAGUE_NUMBERS = frozenset(
-    tokenize("dozen dozens hundred hundreds thousand thousands million millions several few many numerous")
 )
 # "What did Kishida say about …?" asks for words someone said: a sentence must report speech.
 _SPEECH_Q = re.compile(
@@ -73,33 +44,12 @@ _SPEECH_Q = re.compile(
     r"predict|argue)\b",
     re.IGNORECASE,
 )
-_SPEECH = re.compile(
-    r"[“”\"]|\b(said|says|say|saying|told|tells|stated|states|statement|claimed|claims|speculated|"
-    r"announced|announces|announcement|remarked|remarks|commented|replied|responded|warned|"
-    r"declared|pledged|promised|vowed|insisted|added|predicted|argued|argues|interview|speech|"
-    r"according)\b",
-    re.IGNORECASE,
-)
 # "How did China react to …?" asks for a reaction: a sentence naming China is not one.
 _REACTION_Q = re.compile(
     r"^\s*how\s+(?:did|does|do|has|have|had|will|would|might|could)\s+(.+?)\s+(?:react|respond|"
     r"reply|retaliate)\b",
     re.IGNORECASE,
 )
-_REACTION = re.compile(
-    r"\b(react(s|ed|ion|ions)?|respon(d|ds|ded|se|ses)|repl(y|ied|ies)|retaliat\w*|welcom\w*|"
-    r"condemn\w*|criticis\w*|criticiz\w*|protest\w*|denounc\w*|reject\w*|dismiss\w*|prais\w*|"
-    r"consternation|said|says|stated|statement)\b",
-    re.IGNORECASE,
-)
-_CALENDAR = frozenset(
-    tokenize(
-        "January February March April May June July August September October November December "
-        "Monday Tuesday Wednesday Thursday Friday Saturday Sunday"
-    )
-)
-# A word that starts with a capital letter, in any script that has them ("Évian" too).
-_WORD = re.compile(r"(?<![\w’'-])[^\W\d_][\w’']*")
 
 # --- what the question asks for ---------------------------------------------------------
 # "How much" asks for a quantity only with a word of amount ("how much effect …?" does not).
@@ -205,7 +155,7 @@ class Reading:
             f *= 0.6
         if self.role and not self.role <= tokens:
             f *= 0.5
-        elif self.role and not _close_together(self.role, tokenize(sentence)):
+        elif self.role and not close_together(self.role, tokenize(sentence)):
             f *= 0.7  # "Japanese Prime Minister … and South Korean President" is no Korean minister
         if self.counted and not self.counted <= tokens:
             f *= 0.5  # "hundreds" of missiles is no count of warheads
@@ -213,11 +163,11 @@ class Reading:
             f *= 0.4  # "in August" is no exact date, nor a year
         if self.exact_count and not counts_exactly(sentence, self.counted):
             f *= 0.4  # "hundreds of which" is no exact count; "three partners" counts no missiles
-        if self.speaker and not (_REACTION if self.reacting else _SPEECH).search(sentence):
+        if self.speaker and not (REACTION if self.reacting else SPEECH).search(sentence):
             f *= 0.5  # a caption naming Kishida says nothing he said; naming China, no reaction
         if self.speaker and not self.speaker <= tokens:
             f *= 0.6  # Shin's words are not Kishida's
-        if self.future and not _FUTURE.search(sentence):
+        if self.future and not FUTURE.search(sentence):
             f *= 0.5  # "When will the next exercise be?" is not answered by "the first occurred in June"
         if (field := _FIELD.match(sentence)) and not self.asks_for_field(field[1]):
             f *= 0.5  # "publisher: …" answers who publishes, not who wrote
@@ -264,29 +214,10 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
 def _precision(question: str) -> re.Pattern[str] | None:
     """What an answer must hold when the question asks for a precise day or year."""
     if _DAY_Q.search(question):
-        return _DAY
+        return DAY
     if _YEAR_Q.search(question):
-        return _YEAR
+        return YEAR
     return None
-
-
-def counts_exactly(sentence: str, things: Set[str]) -> bool:
-    """Does the sentence count the things exactly: is the nearest quantity within four words
-    before them an exact number ("12 ballistic missiles"), not "hundreds" or a year? With no
-    things known, any exact number will do."""
-    tokens = tokenize(sentence)
-    if not things:
-        return any(_exact(t) for t in tokens)
-    for i, t in enumerate(tokens):
-        if t in things:
-            before = [b for b in reversed(tokens[max(0, i - 4) : i]) if _exact(b) or b in _VAGUE_NUMBERS]
-            if before and _exact(before[0]):
-                return True
-    return False
-
-
-def _exact(token: str) -> bool:
-    return token in _EXACT_NUMBERS or (token.isdigit() and not _YEAR.fullmatch(token))
 
 
 class _Everything:
@@ -294,12 +225,6 @@ class _Everything:
 
     def __contains__(self, item: object) -> bool:
         return True
-
-
-def _close_together(terms: frozenset[str], tokens: list[str], slack: int = 1) -> bool:
-    """Do all the terms occur within one short run of the tokens (a phrase, not a list)?"""
-    width = len(terms) + slack
-    return any(terms <= set(tokens[i : i + width]) for i in range(max(1, len(tokens) - width + 1)))
 
 
 def answer_type(question: str) -> str | None:
@@ -315,28 +240,6 @@ def answer_type(question: str) -> str | None:
     if _NAME_Q.search(question):
         return "name"
     return None
-
-
-def fits(wants: str | None, sentence: str, asked: Set[str]) -> bool:
-    """Could the sentence hold the kind of answer asked for? (No type: any sentence can.)"""
-    if wants == "number":
-        return bool(_NUMBER.search(sentence))
-    if wants == "time":
-        return bool(_TIME.search(sentence))
-    if wants == "place":  # a name the question did not use, and not a month or a weekday
-        return names_something_new(sentence, asked | _CALENDAR)
-    if wants == "name":  # a name it did not ask with
-        return names_something_new(sentence, asked)
-    return True
-
-
-def names_something_new(sentence: str, asked: Set[str]) -> bool:
-    """Does the sentence hold a capitalised word (past its first) that the question did not
-    use? A sentence that only repeats the question's own names does not name an answer."""
-    words = [w for w in _WORD.findall(sentence) if w[0].isupper()]
-    if sentence[:1].isupper():
-        words = words[1:]
-    return any(set(tokenize(w)) - asked for w in words)
 
 
 def asked_role(question: str) -> set[str]:
@@ -382,7 +285,7 @@ def names_a_stranger(question: str, vocabulary: Container[str]) -> bool:
 
 
 def asks_for_an_absent_attribute(question: str, vocabulary: Container[str]) -> bool:
-    """"What is the budget of the framework?", "Which TV channel aired …?": the attribute or
+    """ "What is the budget of the framework?", "Which TV channel aired …?": the attribute or
     the kind of thing asked for (budget, population, channel …) appears in no document, so
     no document states it."""
     match = _ATTRIBUTE_Q.search(question)

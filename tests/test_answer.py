@@ -284,7 +284,7 @@ def test_answer_types_are_read_from_the_question(question: str, kind: str | None
 
 def test_a_name_answer_must_name_something_the_question_did_not() -> None:
     from rag.keyword import tokenize
-    from rag.question import names_something_new
+    from rag.sentence_checks import names_something_new
 
     asked = set(tokenize("What is the name of the NATO secretary general?"))
     assert not names_something_new("It will not yet be a NATO-style formal mutual defence treaty.", asked)
@@ -371,7 +371,7 @@ def test_a_where_question_needs_a_place_in_the_answer(seeded_assistant: Any) -> 
     """The Freedom Edge sentence matches every word but says only when ("in June"), never
     where: a month is no place. The photo caption does name the place."""
     from rag.keyword import tokenize
-    from rag.question import fits
+    from rag.sentence_checks import fits
 
     asked = set(tokenize("Where was the Freedom Edge exercise held?"))
     assert not fits("place", "The first iteration of “Freedom Edge”, occurred in June.", asked)
@@ -470,7 +470,7 @@ def test_a_negated_yes_no_question_is_still_a_yes_no_question() -> None:
 
 
 def test_a_place_or_name_can_be_written_in_any_script_with_capitals() -> None:
-    from rag.question import names_something_new
+    from rag.sentence_checks import names_something_new
 
     assert names_something_new("The talks were held in Évian last week.", set())
 
@@ -554,11 +554,11 @@ def test_a_how_did_x_react_question_needs_a_reaction(seeded_assistant: Any) -> N
 
 def test_an_exact_date_question_needs_a_day(seeded_assistant: Any) -> None:
     """The seed dates the Camp David meeting to August, with no day."""
-    from rag.question import _DAY
+    from rag.sentence_checks import DAY
 
     assert seeded_assistant.answer("What was the exact date of the Camp David trilateral summit?").abstained
     assert_answers(seeded_assistant, "When was the trilateral meeting at Camp David?", "August")
-    assert [bool(_DAY.search(t)) for t in ("on 18 August", "Aug. 18, 2023", "in August", "June 2024")] == [
+    assert [bool(DAY.search(t)) for t in ("on 18 August", "Aug. 18, 2023", "in August", "June 2024")] == [
         True, True, False, False,
     ]
 
@@ -582,7 +582,8 @@ def test_idioms_and_light_verbs_are_no_topic(seeded_assistant: Any) -> None:
 
 def test_a_year_or_an_exact_count_is_not_answered_by_something_vaguer(seeded_assistant: Any) -> None:
     """The seed says "in August" (no year) and "hundreds of which" (no count of missiles)."""
-    from rag.question import counts_exactly, read_question
+    from rag.question import read_question
+    from rag.sentence_checks import counts_exactly
 
     assert seeded_assistant.answer("What year was the Camp David trilateral summit held?").abstained
     exact = "Exactly how many missiles has North Korea fired into the Sea of Japan?"
@@ -620,3 +621,27 @@ def test_a_follow_up_asks_for_more_than_the_previous_answer(seeded_assistant: An
     history = [("Where did Trump meet Kim Jong-un?", "In Singapore and Hanoi, and on the DMZ line in 2019.")]
     a = seeded_assistant.answer("Did those meetings change what North Korea was doing?", history=history)
     assert not a.abstained and "little effect" in a.text.split("[1]")[0], a.text
+
+
+def test_an_answer_embeds_one_batch_of_the_most_promising_sentences(seeded_assistant: Any) -> None:
+    """Embedding every sentence of six passages made a warm SciFact answer miss 100 ms; the
+    sentences sharing the question's words are embedded first, and no more than 16."""
+    question = "When was Freedom Edge first held?"
+    searcher = seeded_assistant.searcher()
+    hits = searcher.search(question, k=12)
+    composer = seeded_assistant.composer
+    embedded: list[list[str]] = []
+    original = composer.embedder.encode_cached
+
+    def spy(texts: Any) -> Any:
+        embedded.append(list(texts))
+        return original(texts)
+
+    composer.embedder.encode_cached = spy
+    try:
+        cands = composer.candidates(question, hits, searcher.keyword)
+    finally:
+        del composer.embedder.encode_cached
+    assert len(embedded) == 1 and len(embedded[0]) == len(cands) == 16
+    assert "Freedom Edge" in cands[0].text
+    assert len(composer.candidates(question, hits, searcher.keyword, limit=1000)) > 16

@@ -1,0 +1,128 @@
+"""What a sentence holds that a question may need: a number, a time, a day or a year, speech or
+a reaction, a name the question did not use, an exact count of something. Pure checks on text;
+``question.Reading`` decides which of them a question asks for."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Set
+
+from .keyword import tokenize
+
+NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+    r"thousands?|millions?|billions?|several|few|many|single|both|half)\b",
+    re.IGNORECASE,
+)
+
+TIME = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d|\d{1,2}(st|nd|rd|th)|\d{4}s|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|spring|summer|autumn|fall|winter|today|"
+    r"yesterday|tomorrow|decades?|centur(y|ies)|years?|months?|weeks?|days?|since|until|ago)\b",
+    re.IGNORECASE,
+)
+
+FUTURE = re.compile(
+    r"\b(will|shall|plans?|planned|scheduled|expected|next|upcoming|future|due to|by the end of)\b",
+    re.IGNORECASE,
+)
+
+_MONTH = (
+    r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|"
+    r"oct(ober)?|nov(ember)?|dec(ember)?)\.?"
+)
+
+DAY = re.compile(
+    rf"\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?{_MONTH}(?!\w)|\b{_MONTH}\s+\d{{1,2}}(st|nd|rd|th)?\b"
+    r"|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow)\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
+    re.IGNORECASE,
+)
+
+YEAR = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(last|this|next|that)\s+year\b|\byears?\s+ago\b", re.IGNORECASE
+)
+
+_EXACT_NUMBERS = frozenset(
+    tokenize(
+        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+        "single both"
+    )
+)
+
+_VAGUE_NUMBERS = frozenset(
+    tokenize("dozen dozens hundred hundreds thousand thousands million millions several few many numerous")
+)
+
+SPEECH = re.compile(
+    r"[“”\"]|\b(said|says|say|saying|told|tells|stated|states|statement|claimed|claims|speculated|"
+    r"announced|announces|announcement|remarked|remarks|commented|replied|responded|warned|"
+    r"declared|pledged|promised|vowed|insisted|added|predicted|argued|argues|interview|speech|"
+    r"according)\b",
+    re.IGNORECASE,
+)
+
+REACTION = re.compile(
+    r"\b(react(s|ed|ion|ions)?|respon(d|ds|ded|se|ses)|repl(y|ied|ies)|retaliat\w*|welcom\w*|"
+    r"condemn\w*|criticis\w*|criticiz\w*|protest\w*|denounc\w*|reject\w*|dismiss\w*|prais\w*|"
+    r"consternation|said|says|stated|statement)\b",
+    re.IGNORECASE,
+)
+
+CALENDAR = frozenset(
+    tokenize(
+        "January February March April May June July August September October November December "
+        "Monday Tuesday Wednesday Thursday Friday Saturday Sunday"
+    )
+)
+
+# A word that starts with a capital letter, in any script that has them ("Évian" too).
+_WORD = re.compile(r"(?<![\w’'-])[^\W\d_][\w’']*")
+
+
+def counts_exactly(sentence: str, things: Set[str]) -> bool:
+    """Does the sentence count the things exactly: is the nearest quantity within four words
+    before them an exact number ("12 ballistic missiles"), not "hundreds" or a year? With no
+    things known, any exact number will do."""
+    tokens = tokenize(sentence)
+    if not things:
+        return any(_exact(t) for t in tokens)
+    for i, t in enumerate(tokens):
+        if t in things:
+            before = [b for b in reversed(tokens[max(0, i - 4) : i]) if _exact(b) or b in _VAGUE_NUMBERS]
+            if before and _exact(before[0]):
+                return True
+    return False
+
+
+def _exact(token: str) -> bool:
+    return token in _EXACT_NUMBERS or (token.isdigit() and not YEAR.fullmatch(token))
+
+
+def close_together(terms: frozenset[str], tokens: list[str], slack: int = 1) -> bool:
+    """Do all the terms occur within one short run of the tokens (a phrase, not a list)?"""
+    width = len(terms) + slack
+    return any(terms <= set(tokens[i : i + width]) for i in range(max(1, len(tokens) - width + 1)))
+
+
+def fits(wants: str | None, sentence: str, asked: Set[str]) -> bool:
+    """Could the sentence hold the kind of answer asked for? (No type: any sentence can.)"""
+    if wants == "number":
+        return bool(NUMBER.search(sentence))
+    if wants == "time":
+        return bool(TIME.search(sentence))
+    if wants == "place":  # a name the question did not use, and not a month or a weekday
+        return names_something_new(sentence, asked | CALENDAR)
+    if wants == "name":  # a name it did not ask with
+        return names_something_new(sentence, asked)
+    return True
+
+
+def names_something_new(sentence: str, asked: Set[str]) -> bool:
+    """Does the sentence hold a capitalised word (past its first) that the question did not
+    use? A sentence that only repeats the question's own names does not name an answer."""
+    words = [w for w in _WORD.findall(sentence) if w[0].isupper()]
+    if sentence[:1].isupper():
+        words = words[1:]
+    return any(set(tokenize(w)) - asked for w in words)
