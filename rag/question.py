@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from .keyword import tokenize
 from .sentence_checks import (
     DAY,
+    FEAR,
+    FREQUENCY,
     FUTURE,
+    HOPE,
     REACTION,
     SPEECH,
     YEAR,
@@ -29,6 +32,11 @@ _DAY_Q = re.compile(
     r"|\bon\s+(what|which)\s+date(?![\w-])",
     re.IGNORECASE,
 )
+# "How often …?" asks for a frequency: "the first occurred in June" does not answer it.
+_FREQUENCY_Q = re.compile(r"\bhow\s+(often|frequently|regularly)\b", re.IGNORECASE)
+# "What does the author hope for?": a sentence saying what will be is no hope.
+_HOPE_Q = re.compile(r"\bhop(e|es|ed|ing)\b", re.IGNORECASE)
+_FEAR_Q = re.compile(r"\b(fear(s|ed)?|worr(y|ies|ied))\b", re.IGNORECASE)
 # "In what year …?" asks for a year: "in August" does not answer it.
 _YEAR_Q = re.compile(r"\b(what|which)\s+year(?![\w-])", re.IGNORECASE)
 # "Exactly how many …?" asks for a count: "hundreds" or "several" does not answer it.
@@ -110,7 +118,16 @@ _WHICH_THING = re.compile(
     r"left|lost|saw|said|told|wrote|chose|signed|joined)\b",
     re.IGNORECASE,
 )
-_NO_THING = frozenset("else people person persons one ones thing things kind sort type".split())
+# "What radar or satellite systems feed …?", "What bad stuff about …?": a verb the pattern
+# above does not know; the thing asked for is then the word before "or", "about", "of" …
+_AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|might|may|must)"
+_WHAT_FIRST = re.compile(
+    r"^\s*(?:(?:in|on|at|from|to|for|by|with|of)\s+)?(?:which|what)\s+(?!" + _AUXILIARY + r"\b)"
+    r"(?:[a-z][\w-]*\s+){0,2}?([a-z][\w-]*)\s+(?:or|and|about|of|in|on|for|from|to|with|at|by|"
+    + _AUXILIARY + r")\b",
+    re.IGNORECASE,
+)
+_NO_THING = frozenset("else people person persons one ones thing things stuff kind sort type".split())
 # A front-matter field kept after a document's body ("publisher: Lowy Institute"), and the
 # question words that ask for the common fields.
 _FIELD = re.compile(r"^([A-Za-z][\w-]{0,30}):\s+\S")
@@ -142,6 +159,7 @@ class Reading:
     # "What did Kishida say …?": the speaker's names; the answer must report speech by them
     speaker: frozenset[str] = frozenset()
     reacting: bool = False  # "How did China react …?": the speaker's reaction, not their words
+    attitude: re.Pattern[str] | None = None  # "What does the author hope …?": a hope (or a fear)
 
     def factor(self, sentence: str) -> float:
         """How far the sentence can answer the question: 1 when it passes every check, less
@@ -160,13 +178,15 @@ class Reading:
         if self.counted and not self.counted <= tokens:
             f *= 0.5  # "hundreds" of missiles is no count of warheads
         if self.precise and not self.precise.search(sentence):
-            f *= 0.4  # "in August" is no exact date, nor a year
+            f *= 0.4  # "in August" is no exact date, nor a year, nor how often
         if self.exact_count and not counts_exactly(sentence, self.counted):
             f *= 0.4  # "hundreds of which" is no exact count; "three partners" counts no missiles
         if self.speaker and not (REACTION if self.reacting else SPEECH).search(sentence):
             f *= 0.5  # a caption naming Kishida says nothing he said; naming China, no reaction
         if self.speaker and not self.speaker <= tokens:
             f *= 0.6  # Shin's words are not Kishida's
+        if self.attitude and not self.attitude.search(sentence):
+            f *= 0.6  # "it is one of the most consequential developments" hopes for nothing
         if self.future and not FUTURE.search(sentence):
             f *= 0.5  # "When will the next exercise be?" is not answered by "the first occurred in June"
         if (field := _FIELD.match(sentence)) and not self.asks_for_field(field[1]):
@@ -208,15 +228,18 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         exact_count=bool(_EXACT_COUNT_Q.search(question)),
         speaker=frozenset(speaker),
         reacting=bool(reaction),
+        attitude=HOPE if _HOPE_Q.search(question) else FEAR if _FEAR_Q.search(question) else None,
     )
 
 
 def _precision(question: str) -> re.Pattern[str] | None:
-    """What an answer must hold when the question asks for a precise day or year."""
+    """What an answer must hold when the question asks for a precise day or year, or how often."""
     if _DAY_Q.search(question):
         return DAY
     if _YEAR_Q.search(question):
         return YEAR
+    if _FREQUENCY_Q.search(question):
+        return FREQUENCY
     return None
 
 
@@ -291,7 +314,8 @@ def asks_for_an_absent_attribute(question: str, vocabulary: Container[str]) -> b
     match = _ATTRIBUTE_Q.search(question)
     if not match and answer_type(question) != "place":  # "in which body of water": a place
         match = _WHICH_THING.search(question)
-        if match and (match[1].lower() in _NO_THING or match[1].lower().endswith("ly")):
-            match = None  # "what else …", "what precisely …", "what people …"
+        match = match or _WHAT_FIRST.search(question)
+        if match and (match[1].lower() in _NO_THING or match[1].lower().endswith(("ly", "ed", "ing"))):
+            match = None  # "what else …", "what precisely …", "what people …", "what prompted …"
     terms = [t for t in tokenize(match.group(1)) if t not in QUESTION_WORDS] if match else []
     return bool(terms) and not any(t in vocabulary for t in terms)

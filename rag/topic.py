@@ -12,7 +12,8 @@ from .keyword import tokenize
 QUESTION_WORDS = frozenset(
     tokenize(
         "what which who whom whose when where why how name named called mention mentioned "
-        "article text document commentary say said does did tell kind type according describe "
+        "article text document commentary piece say said does did tell kind type according describe "
+        "quote quoted quotes quoting cite cited cites "
         "held hold take took taken place happen happened occur occurred mean means"
         # The answer types' own words: the type check looks for the answer itself (a number,
         # a date, a place name); "United States" is the token "usa", so "state" never matches.
@@ -27,7 +28,7 @@ QUESTION_WORDS = frozenset(
         # Words too general to say what a question is about; paraphrases use them freely
         # ("get it up and running", "send a signal", "the main activities", "better briefed").
         " get gets getting got run running soon want wants wanted think thinks thought up down out"
-        " send sends sending sent list main"
+        " send sends sending sent list main hurry hurried rush rushed rushing"
         " mainly better best see seen able long like other others besides apart actually"
         " particular particularly roughly go goes going come comes coming supposed meant feel"
         " feels really exactly currently probably generally usually often help helps helped"
@@ -55,6 +56,7 @@ _SYNONYMS = {
     "deal": ("pact", "agreement", "framework"), "deals": ("pacts", "agreements", "frameworks"),
     "accord": ("pact", "agreement", "framework"), "accords": ("pacts", "agreements"),
     "drill": ("exercise",), "drills": ("exercises",),
+    "arrangement": ("framework", "pact"), "arrangements": ("frameworks", "pacts"),
 }
 # "deal with" is a verb: "How did Trump deal with Kim?" asks no question about a pact.
 _SYNONYM = re.compile(

@@ -645,3 +645,45 @@ def test_an_answer_embeds_one_batch_of_the_most_promising_sentences(seeded_assis
     assert len(embedded) == 1 and len(embedded[0]) == len(cands) == 16
     assert "Freedom Edge" in cands[0].text
     assert len(composer.candidates(question, hits, searcher.keyword, limit=1000)) > 16
+
+
+def test_how_often_needs_a_frequency_and_a_hope_question_needs_a_hope(seeded_assistant: Any) -> None:
+    """The seed says Freedom Edge first occurred in June, never how often it will be held; and
+    what the author hopes for is in a "let's hope" sentence, not in one that merely shares the
+    question's stem ("develops" / "developments")."""
+    assert seeded_assistant.answer("How often is Freedom Edge going to be held from now on?").abstained
+    hope = "What's the author's hope for how the framework develops?"
+    assert_answers(seeded_assistant, hope, "lasting pact")
+    from rag.question import read_question
+
+    often = read_question("How often do they meet?", "How often do they meet?", None)
+    assert often.factor("They meet every year.") == often.factor("It is published daily.") == 1.0
+    assert often.factor("The first meeting was in June.") < 1.0
+    fear = read_question("What does Seoul fear?", "What does Seoul fear?", None)
+    assert fear.factor("Seoul worries about the election.") == 1.0
+    assert fear.factor("Seoul seems keen to act.") < 1.0
+
+
+def test_the_thing_asked_for_is_read_before_an_unknown_verb(seeded_assistant: Any) -> None:
+    """ "feed" is no verb the attribute pattern knows; "radar" is still what is asked for, and
+    no document mentions radar (the data-sharing sentence matches every other word)."""
+    from rag.question import asks_for_an_absent_attribute
+
+    keyword = seeded_assistant.searcher().keyword
+    radar = "What radar or satellite systems feed the real-time missile warning data exchange?"
+    assert asks_for_an_absent_attribute(radar, keyword)
+    assert seeded_assistant.answer(radar).abstained
+    assert not asks_for_an_absent_attribute("What bad stuff about Kim does the writer mention?", keyword)
+    assert not asks_for_an_absent_attribute("What is Seoul eager to do with the framework?", keyword)
+    assert not asks_for_an_absent_attribute("What prompted the framework?", keyword)
+
+
+def test_words_about_the_article_and_about_hurry_are_no_topic(seeded_assistant: Any) -> None:
+    """"quoted in the piece", "in such a hurry", "arrangement": the seed uses none of these
+    words, and none says what is asked (the minister, why Seoul is keen, the framework)."""
+    quoted = "who's the south korean defence minister quoted in the piece?"
+    assert_answers(seeded_assistant, quoted, "Shin Wonsik")
+    hurry = "Why is Seoul in such a hurry to get the framework up and running?"
+    assert_answers(seeded_assistant, hurry, "US election")
+    part = "Is Australia part of this trilateral arrangement?"
+    assert_answers(seeded_assistant, part, "not involve Australia")
