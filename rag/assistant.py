@@ -99,6 +99,18 @@ class Assistant:
         """The query actually searched: the question, rewritten if it leans on the history."""
         return self._rewritten(self._spelled_out(question), history)
 
+    def _recalled(self, question: str, history: History | None) -> History | None:
+        """The history, with the last answer filled in when the caller gave only the earlier
+        question (``[("Who is …?", "")]``) and this question leans on it: the follow-up may
+        refer to what that answer said ("How does the author read that remark?")."""
+        if not history or history[-1][1].strip() or not needs_context(question):
+            return history
+        earlier, last_q = list(history[:-1]), history[-1][0]
+        if not last_q.strip():
+            return history
+        recalled = self.answer(last_q, earlier or None)
+        return [*earlier, (last_q, "" if recalled.abstained else recalled.text)]
+
     def _rewritten(self, question: str, history: History | None) -> str:
         if history and needs_context(question) and self.settings.llm_provider != "none":
             from .llm import rewrite_query
@@ -113,6 +125,7 @@ class Assistant:
         """The candidate answer sentences, scored and best first, as ``answer`` weighs them
         (the abstention threshold is compared with the first one's score)."""
         asked = self._spelled_out(question)
+        history = self._recalled(asked, history)
         query = self._rewritten(asked, history)
         searcher = self.searcher()
         return self.composer.candidates(
@@ -134,6 +147,7 @@ class Assistant:
         if not question:
             raise RagError("The question is empty: type a question about the documents.")
         asked = self._spelled_out(question)  # read as searched; the Answer keeps the words typed
+        history = self._recalled(asked, history)
         query = self._rewritten(asked, history)
         searcher = self.searcher()
         hits = searcher.search(query)
@@ -275,5 +289,7 @@ def _with_notice(answer: Answer, notice: str) -> Answer:
 
 
 def _said(asked: str, query: str, history: History | None) -> str:
-    """The previous answer, when the question is a follow-up read with it (else "")."""
-    return history[-1][1] if history and query != asked else ""
+    """The previous answer, when the question is a follow-up read with it (else ""). A follow-up
+    that asks the same of another nation ("And the American counterpart?") is searched as a
+    question of its own, and the sentence that answered for Japan may name the American too."""
+    return history[-1][1] if history and query != asked and query.startswith(asked) else ""

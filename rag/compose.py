@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .chunking import sentence_spans
 from .config import Settings
@@ -17,6 +17,7 @@ from .embeddings import Embedder
 from .keyword import KeywordIndex, tokenize
 from .question import read_question
 from .retrieve import Hit
+from .rewrite import asks_about_what_was_said
 from .schema import Answer, Citation
 from .topic import content_terms
 
@@ -110,6 +111,7 @@ class Composer:
         vecs = self.embedder.encode_cached([raw[i].text for i in pre])
         sims = vecs @ heads[0]
         sims_reduced = vecs @ heads[-1]
+        about_said = bool(said) and asks_about_what_was_said(question)
         out = []
         for j, i in enumerate(pre):
             sim = float(sims[j])
@@ -119,9 +121,11 @@ class Composer:
             if _is_heading(c.text):
                 score *= 0.85
             score *= reading.factor(c.text)
-            if said and _repeats(c.text, said):
-                score *= 0.75
+            if said and _repeats(c.text, said, 2 if about_said else 4):
+                score *= 0.3 if about_said else 0.75
             out.append(Candidate(c.text, c.hit, c.start, c.end, sim, cover[i], score))
+        if about_said:
+            out = _after_what_was_said(out, said)
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -219,13 +223,27 @@ def _near_duplicate(a: Candidate, b: Candidate) -> bool:
     return bool(ta and tb) and len(ta & tb) / min(len(ta), len(tb)) > 0.8
 
 
-def _repeats(sentence: str, said: str) -> bool:
+def _repeats(sentence: str, said: str, least: int = 4) -> bool:
     """Was the sentence already said: quoted in the previous answer, or holding nearly every
-    topic word of a short one ("In Singapore and Hanoi, and on the DMZ line in 2019.")?"""
+    topic word of a short one ("In Singapore and Hanoi, and on the DMZ line in 2019.") that has
+    at least ``least`` of them?"""
     if sentence.strip() in said:
         return True
     before = content_terms(said)
-    return len(before) >= 4 and len(before & content_terms(sentence)) >= 0.8 * len(before)
+    return len(before) >= least and len(before & content_terms(sentence)) >= 0.8 * len(before)
+
+
+def _after_what_was_said(cands: list[Candidate], said: str, reach: int = 300) -> list[Candidate]:
+    """Weigh up the sentences that follow, within ``reach`` characters, a sentence the previous
+    answer quoted: what a document says of a remark ("What to make of such a throw-away
+    line? Without reading too much into campaign hyperbole, …") comes right after it."""
+    quoted = [(c.hit.metadata.get("source"), c.end) for c in cands if _repeats(c.text, said, 2)]
+    return [
+        replace(c, score=c.score * 1.5)
+        if any(c.hit.metadata.get("source") == src and 0 <= c.start - end <= reach for src, end in quoted)
+        else c
+        for c in cands
+    ]
 
 
 def _without(text: str, terms: set[str]) -> str:

@@ -57,6 +57,20 @@ _NATION_RE = re.compile(
 )
 
 
+# "How does the author read that remark?": the follow-up asks about what was just said, so the
+# answer is not that sentence again but what the document says of it (it usually comes next).
+_ABOUT_SAID = re.compile(
+    r"\b(?:that|this|such\s+an?|the|his|her|their)\s+(?:\w+\s+)?(?:remarks?|comments?|statements?|"
+    r"claims?|lines?|quotes?|quotations?|speculation|words|assertions?|boasts?|jibes?)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_about_what_was_said(question: str) -> bool:
+    """Does the follow-up ask about the words the previous answer quoted ("that remark")?"""
+    return bool(_ABOUT_SAID.search(question))
+
+
 def needs_context(question: str) -> bool:
     """Does the question lean on earlier turns (pronouns, 'and …', very short and nameless)?"""
     words = re.findall(r"\w+", question)

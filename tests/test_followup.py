@@ -135,3 +135,29 @@ def test_qa_rows_with_history_are_answered(seeded_assistant: Any, row: dict[str,
 
 def test_history_rows_exist_in_dev_qa() -> None:
     assert any(r.get("history") for r in read_jsonl(DEV_QA))
+
+
+REMARK = "What did Trump say about Kim at the Republican convention?"
+
+
+def test_a_follow_up_about_a_remark_is_answered_by_what_the_text_says_of_it(seeded_assistant: Any) -> None:
+    """"That remark" is what the last answer quoted: the answer is what the article makes of it
+    (the next sentences), not the remark again."""
+    first = seeded_assistant.answer(REMARK)
+    assert "misses me" in first.text
+    a = seeded_assistant.answer("How does the author read that remark?", [(REMARK, first.text)])
+    assert "campaign hyperbole" in a.text and "misses me" not in a.text, a.text
+    # the previous answer in the caller's own words is recognised as well
+    said = 'He speculated that Kim "misses me".'
+    b = seeded_assistant.answer("How does the author suggest reading that remark?", [(REMARK, said)])
+    assert "campaign hyperbole" in b.text, b.text
+
+
+def test_a_history_without_answers_is_read_with_the_answers_it_would_have_had(seeded_assistant: Any) -> None:
+    """A caller may pass only the earlier questions; "that remark" still needs the answer."""
+    a = seeded_assistant.answer("How does the author read that remark?", [(REMARK, "")])
+    assert "misses me" in a.query and "campaign hyperbole" in a.text, (a.query, a.text)
+    # a follow-up asking the same of another nation is its own question: the sentence that
+    # named the Japanese minister (now the last answer) names the American one as well
+    b = seeded_assistant.answer("And the American counterpart?", [("Who is Japan's defence minister?", "")])
+    assert "lloyd austin" in b.text.lower(), (b.query, b.text)
