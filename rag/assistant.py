@@ -100,16 +100,17 @@ class Assistant:
         return self._rewritten(self._spelled_out(question), history)
 
     def _recalled(self, question: str, history: History | None) -> History | None:
-        """The history, with the last answer filled in when the caller gave only the earlier
-        question (``[("Who is …?", "")]``) and this question leans on it: the follow-up may
+        """The history as this question reads it: when the question leans on the last turn, that
+        turn's question is read as it was searched (typos corrected), and its answer is filled
+        in when the caller gave only the question (``[("Who is …?", "")]``): the follow-up may
         refer to what that answer said ("How does the author read that remark?")."""
-        if not history or history[-1][1].strip() or not needs_context(question):
+        if not history or not needs_context(question) or not history[-1][0].strip():
             return history
-        earlier, last_q = list(history[:-1]), history[-1][0]
-        if not last_q.strip():
-            return history
-        recalled = self.answer(last_q, earlier or None)
-        return [*earlier, (last_q, "" if recalled.abstained else recalled.text)]
+        earlier, (last_q, last_a) = list(history[:-1]), history[-1]
+        if not last_a.strip():
+            recalled = self.answer(last_q, earlier or None)
+            last_a = "" if recalled.abstained else recalled.text
+        return [*earlier, (self._spelled_out(last_q.strip()), last_a)]
 
     def _rewritten(self, question: str, history: History | None) -> str:
         if history and needs_context(question) and self.settings.llm_provider != "none":

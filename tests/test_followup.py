@@ -161,3 +161,12 @@ def test_a_history_without_answers_is_read_with_the_answers_it_would_have_had(se
     # named the Japanese minister (now the last answer) names the American one as well
     b = seeded_assistant.answer("And the American counterpart?", [("Who is Japan's defence minister?", "")])
     assert "lloyd austin" in b.text.lower(), (b.query, b.text)
+
+
+def test_the_earlier_question_is_read_as_it_was_searched(seeded_assistant: Any) -> None:
+    """The earlier question had a typo ("minster"); the follow-up that swaps the nation into it
+    must not carry the typo into its own search."""
+    history = [("who is the korean defence minster in this article", "")]
+    a = seeded_assistant.answer("what about his american counterpart", history)
+    assert "minister" in a.query and "minster" not in a.query, a.query
+    assert "lloyd austin" in a.text.lower(), (a.query, a.text)

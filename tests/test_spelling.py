@@ -25,6 +25,13 @@ def test_a_misspelt_word_becomes_the_documents_word() -> None:
     assert fix("what is the framwork’s aim?") == "what is the framework’s aim?"
 
 
+def test_a_rare_word_one_slip_from_a_far_commoner_one_is_a_typo() -> None:
+    """"minster" is an English word (a church) that English writes a hundred times less often
+    than the documents' "minister"."""
+    assert fix("who is the korean defence minster") == "who is the korean defence minister"
+    assert fix("Who is the Minster?") == "Who is the Minster?"  # capitalised: maybe a name
+
+
 def test_a_question_word_typed_in_a_hurry_is_read_at_the_start_only() -> None:
     assert fix("wat is the framework") == "what is the framework"
     assert fix("Whn did it start?") == "When did it start?"
