@@ -82,11 +82,11 @@ def _theirs(word: str, alternatives: Sequence[str], vocabulary: Container[str]) 
     return next((alt for alt in alternatives if all(t in vocabulary for t in tokenize(alt))), word)
 
 
-# "Does the author think …", "in the writer's view", "according to the author": whose opinion
+# "Does the author (really) think …", "in the writer's view", "according to the author": whose opinion
 # is asked, not what it is about. ("Who is the author?" keeps the word: there it is the topic.)
 _WHOSE_VIEW = re.compile(
     r"\b(?:(?:in|according\s+to)\s+)?(?:the|this)\s+(?:author|writer)(?:[’']s)?"
-    r"(?:\s+(?:view|opinion|words|assessment)\b|(?=\s+(?:thinks?|thought|says?|said|suggests?|"
+    r"(?:\s+(?:view|opinion|words|assessment)\b|(?:\s+[a-z]+ly)?(?=\s+(?:thinks?|thought|says?|said|suggests?|"
     r"believes?|argues?|expects?|hopes?|sees?|means?|fears?|wants?|calls?)\b))"
     r"|\b(?:in|according\s+to)\s+(?:the|this)\s+(?:author|writer)\b",
     re.IGNORECASE,

@@ -577,6 +577,7 @@ def test_idioms_and_light_verbs_are_no_topic(seeded_assistant: Any) -> None:
     from rag.topic import content_terms
 
     assert content_terms("What does the author think Trump should be briefed on?") == {"trump", "brief"}
+    assert content_terms("Does the writer really think Trump should be briefed?") == {"trump", "brief"}
     assert "author" in content_terms("Who is the author of this commentary?")
 
 
