@@ -57,6 +57,7 @@ _SYNONYMS = {
     "accord": ("pact", "agreement", "framework"), "accords": ("pacts", "agreements"),
     "drill": ("exercise",), "drills": ("exercises",),
     "arrangement": ("framework", "pact"), "arrangements": ("frameworks", "pacts"),
+    "counterbalance": ("offset",), "counterbalancing": ("offsetting",), "counter": ("offset",),
 }
 # "deal with" is a verb: "How did Trump deal with Kim?" asks no question about a pact.
 _SYNONYM = re.compile(

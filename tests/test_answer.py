@@ -512,6 +512,9 @@ def test_an_everyday_word_the_documents_name_otherwise_is_read_as_theirs(seeded_
     deal = "Is Australia actually part of this deal?"
     a = assert_answers(seeded_assistant, deal, "does not involve Australia")
     assert "pact" in a.query
+    # the seed says a lasting pact could be "capable of offsetting" the pacts of an "axis of evil"
+    counter = "What should a lasting pact ultimately be able to counterbalance?"
+    assert "offset" in assert_answers(seeded_assistant, counter, "axis of evil").query
 
 
 def test_a_question_about_the_future_needs_an_answer_about_the_future(seeded_assistant: Any) -> None:
