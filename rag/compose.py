@@ -19,7 +19,7 @@ from .question import read_question
 from .retrieve import Hit
 from .rewrite import asks_about_what_was_said
 from .schema import Answer, Citation
-from .topic import content_terms
+from .topic import absent_verbs, content_terms
 
 # The issue asks for this plain wording; the UI and CLI show ``Answer.related`` after it.
 NOT_FOUND = "Not found in the indexed documents: none of them answers this question."
@@ -82,6 +82,10 @@ class Composer:
         if not raw:
             return []
         terms = content_terms(query)
+        if keyword and len({t for t in terms if t in keyword}) >= 2:
+            # "What could stop the framework from lasting?": the documents say "survive", not
+            # "stop"; with two topic words of theirs left, what is asked is still clear.
+            terms -= absent_verbs(query, keyword)
         weight = {t: keyword.idf(t) for t in terms} if keyword else dict.fromkeys(terms, 1.0)
         total = sum(weight.values()) or 1.0
         # Share of the question's weight carried by words the corpus never uses.

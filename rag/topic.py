@@ -94,6 +94,20 @@ _WHOSE_VIEW = re.compile(
 )
 
 
+# A word after a modal or "to" is a verb ("could stop", "able to derail"); lower case, so
+# "to NATO" names a thing.
+_VERB = re.compile(
+    r"\b(?i:could|would|can|will|might|may|should|must|did|does|do|to)\s+(?i:not\s+)?([a-z]+)\b"
+)
+
+
+def absent_verbs(text: str, vocabulary: Container[str]) -> set[str]:
+    """Terms of the verbs in ``text`` that no document uses ("What could stop the framework from
+    lasting?"). Documents say the same with other verbs ("if it survives") far more often than
+    they lack the topic, so such a verb is weak evidence that they cannot answer."""
+    return {t for m in _VERB.finditer(text) for t in tokenize(m[1]) if t not in vocabulary}
+
+
 def content_terms(text: str) -> set[str]:
     """Topic words of a text: stemmed, without stopwords and question words."""
     return set(tokenize(_WHOSE_VIEW.sub(" ", text))) - QUESTION_WORDS

@@ -691,3 +691,16 @@ def test_words_about_the_article_and_about_hurry_are_no_topic(seeded_assistant: 
     assert_answers(seeded_assistant, hurry, "US election")
     part = "Is Australia part of this trilateral arrangement?"
     assert_answers(seeded_assistant, part, "not involve Australia")
+
+
+def test_a_verb_the_documents_lack_is_weak_evidence_they_cannot_answer(seeded_assistant: Any) -> None:
+    """The seed says the framework must "survive domestic politics"; it never says "stop". With
+    only "framework" left ("What could derail the framework?") what is asked is unclear, and
+    the verb still counts."""
+    from rag.topic import absent_verbs
+
+    keyword = seeded_assistant.searcher().keyword
+    assert absent_verbs("What could stop the framework from lasting?", keyword) == {"stop"}
+    assert absent_verbs("Is it a threat to NATO or to Zorblax?", keyword) == set()  # names, not verbs
+    assert_answers(seeded_assistant, "What could stop the framework from lasting?", "domestic politics")
+    assert seeded_assistant.answer("What could derail the framework?").abstained
