@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import IndexBusyError, LLMUnavailableError, RagError
-from .rewrite import History, needs_context, rewrite
+from .rewrite import History, asks_of_another_nation, needs_context, rewrite
 from .schema import Answer, DocumentInfo, FileResult, IndexReport, IndexStatus
 
 if TYPE_CHECKING:
@@ -97,20 +97,34 @@ class Assistant:
 
     def standalone_query(self, question: str, history: History | None = None) -> str:
         """The query actually searched: the question, rewritten if it leans on the history."""
-        return self._rewritten(self._spelled_out(question), history)
+        return self._read(question, history)[1]
+
+    def _read(self, question: str, history: History | None) -> tuple[str, str, str]:
+        """(the question as searched, the query searched, the previous answer it is read with
+        or ""): typos and abbreviations read as the documents spell them, then a follow-up
+        rewritten into a standalone query."""
+        asked = self._spelled_out((question or "").strip())
+        history = self._recalled(asked, history)
+        query = self._rewritten(asked, history)
+        return asked, query, _said(asked, query, history)
 
     def _recalled(self, question: str, history: History | None) -> History | None:
         """The history as this question reads it: when the question leans on the last turn, that
-        turn's question is read as it was searched (typos corrected), and its answer is filled
-        in when the caller gave only the question (``[("Who is …?", "")]``): the follow-up may
-        refer to what that answer said ("How does the author read that remark?")."""
-        if not history or not needs_context(question) or not history[-1][0].strip():
+        turn's question is read as it was searched (typos corrected), and its answer, when the
+        caller gave only the question (``[("Who is …?", "")]``), is the extractive answer that
+        question gets (read with the turns before it as given): the follow-up may refer to what
+        that answer said ("How does the author read that remark?")."""
+        last_q, last_a = (history[-1][0] or "", history[-1][1] or "") if history else ("", "")
+        if not history or not last_q.strip() or not needs_context(question):
             return history
-        earlier, (last_q, last_a) = list(history[:-1]), history[-1]
+        earlier = list(history[:-1]) or None
+        last_q = self._spelled_out(last_q.strip())
         if not last_a.strip():
-            recalled = self.answer(last_q, earlier or None)
+            searcher = self.searcher()
+            query = rewrite(last_q, earlier)
+            recalled = self.composer.compose(last_q, query, searcher.search(query), searcher.keyword)
             last_a = "" if recalled.abstained else recalled.text
-        return [*earlier, (self._spelled_out(last_q.strip()), last_a)]
+        return [*(earlier or []), (last_q, last_a)]
 
     def _rewritten(self, question: str, history: History | None) -> str:
         if history and needs_context(question) and self.settings.llm_provider != "none":
@@ -125,13 +139,10 @@ class Assistant:
     def evidence(self, question: str, history: History | None = None) -> list[Candidate]:
         """The candidate answer sentences, scored and best first, as ``answer`` weighs them
         (the abstention threshold is compared with the first one's score)."""
-        asked = self._spelled_out(question)
-        history = self._recalled(asked, history)
-        query = self._rewritten(asked, history)
+        asked, query, said = self._read(question, history)
         searcher = self.searcher()
-        return self.composer.candidates(
-            query, searcher.search(query), searcher.keyword, question=asked, said=_said(asked, query, history)
-        )
+        hits = searcher.search(query)
+        return self.composer.candidates(query, hits, searcher.keyword, question=asked, said=said)
 
     def answer(self, question: str, history: History | None = None) -> Answer:
         """Answer a question (with the chat so far) from the indexed documents."""
@@ -147,12 +158,9 @@ class Assistant:
         question = (question or "").strip()
         if not question:
             raise RagError("The question is empty: type a question about the documents.")
-        asked = self._spelled_out(question)  # read as searched; the Answer keeps the words typed
-        history = self._recalled(asked, history)
-        query = self._rewritten(asked, history)
+        asked, query, said = self._read(question, history)  # the Answer keeps the words typed
         searcher = self.searcher()
         hits = searcher.search(query)
-        said = _said(asked, query, history)
         final = replace(self.composer.compose(asked, query, hits, searcher.keyword, said), question=question)
         # With an LLM configured, the same calibrated evidence check decides whether to answer
         # at all: an LLM shown weak passages tends to answer anyway.
@@ -293,4 +301,6 @@ def _said(asked: str, query: str, history: History | None) -> str:
     """The previous answer, when the question is a follow-up read with it (else ""). A follow-up
     that asks the same of another nation ("And the American counterpart?") is searched as a
     question of its own, and the sentence that answered for Japan may name the American too."""
-    return history[-1][1] if history and query != asked and query.startswith(asked) else ""
+    if not history or query == asked or asks_of_another_nation(asked, history):
+        return ""
+    return history[-1][1] or ""

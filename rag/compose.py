@@ -19,6 +19,7 @@ from .question import read_question
 from .retrieve import Hit
 from .rewrite import asks_about_what_was_said
 from .schema import Answer, Citation
+from .sentence_checks import SPEECH
 from .topic import absent_verbs, content_terms
 
 # The issue asks for this plain wording; the UI and CLI show ``Answer.related`` after it.
@@ -101,9 +102,8 @@ class Composer:
             ]
         asking = question or query
         reading = read_question(asking, query, keyword)
-        # Embed only the 12 most promising sentences: on SciFact a warm answer takes p50 ~77 ms
-        # rather than ~98 with 16 and ~116 with 48, with the same first citation on as many
-        # test queries (178/300) and the same result on every QA set in bench/.
+        # Embed only the most promising sentences: embedding dominates a warm answer's time
+        # (bench/retrieval_bench.py), and the QA sets in bench/ lose nothing at this limit.
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
         # The query without the words no document uses: when a sentence matches it clearly
         # better than the whole query, those words ask for what the sentence does not say
@@ -115,7 +115,8 @@ class Composer:
         vecs = self.embedder.encode_cached([raw[i].text for i in pre])
         sims = vecs @ heads[0]
         sims_reduced = vecs @ heads[-1]
-        about_said = bool(said) and asks_about_what_was_said(question)
+        # …and only when the last answer reported words someone said.
+        about_said = bool(said) and asks_about_what_was_said(question) and bool(SPEECH.search(said))
         out = []
         for j, i in enumerate(pre):
             sim = float(sims[j])
@@ -244,7 +245,8 @@ def _after_what_was_said(cands: list[Candidate], said: str, reach: int = 300) ->
     quoted = [(c.hit.metadata.get("source"), c.end) for c in cands if _repeats(c.text, said, 2)]
     return [
         replace(c, score=c.score * 1.5)
-        if any(c.hit.metadata.get("source") == src and 0 <= c.start - end <= reach for src, end in quoted)
+        if c.score > 0
+        and any(c.hit.metadata.get("source") == src and 0 <= c.start - end <= reach for src, end in quoted)
         else c
         for c in cands
     ]

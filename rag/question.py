@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from .keyword import tokenize
 from .sentence_checks import (
     DAY,
-    FEAR,
     FREQUENCY,
     FUTURE,
     HOPE,
@@ -36,7 +35,6 @@ _DAY_Q = re.compile(
 _FREQUENCY_Q = re.compile(r"\bhow\s+(often|frequently|regularly)\b", re.IGNORECASE)
 # "What does the author hope for?": a sentence saying what will be is no hope.
 _HOPE_Q = re.compile(r"\bhop(e|es|ed|ing)\b", re.IGNORECASE)
-_FEAR_Q = re.compile(r"\b(fear(s|ed)?|worr(y|ies|ied))\b", re.IGNORECASE)
 # "In what year …?" asks for a year: "in August" does not answer it.
 _YEAR_Q = re.compile(r"\b(what|which)\s+year(?![\w-])", re.IGNORECASE)
 # "Exactly how many …?" asks for a count: "hundreds" or "several" does not answer it.
@@ -118,16 +116,23 @@ _WHICH_THING = re.compile(
     r"left|lost|saw|said|told|wrote|chose|signed|joined)\b",
     re.IGNORECASE,
 )
-# "What radar or satellite systems feed …?", "What bad stuff about …?": a verb the pattern
-# above does not know; the thing asked for is then the word before "or", "about", "of" …
+# "What radar or satellite systems feed …?": a verb the pattern above does not know; the thing
+# asked for is then the word right after "what", when "or", "of", "about" … follows it.
 _AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|might|may|must)"
 _WHAT_FIRST = re.compile(
-    r"^\s*(?:(?:in|on|at|from|to|for|by|with|of)\s+)?(?:which|what)\s+(?!" + _AUXILIARY + r"\b)"
-    r"(?:[a-z][\w-]*\s+){0,2}?([a-z][\w-]*)\s+(?:or|and|about|of|in|on|for|from|to|with|at|by|"
-    + _AUXILIARY + r")\b",
+    r"^\s*(?:(?:in|on|at|from|to|for|by|with|of)\s+)?(?:which|what)\s+([a-z][\w-]*)\s+(?:or|and|about|"
+    r"of|in|on|for|from|to|with|at|by|" + _AUXILIARY + r")\b",
     re.IGNORECASE,
 )
-_NO_THING = frozenset("else people person persons one ones thing things stuff kind sort type".split())
+# …unless that word is a verb ("What came of …", "What happened to …") or an adverb.
+_VERBS_AFTER_WHAT = frozenset(
+    "came went happens happened comes goes became becomes remains remained needs stands led leads "
+    "made makes took takes gave gives caused causes drove drives".split()
+)
+_NO_THING = frozenset(
+    "else people person persons one ones thing things stuff kind sort type details detail information "
+    "facts".split()
+)
 # A front-matter field kept after a document's body ("publisher: Lowy Institute"), and the
 # question words that ask for the common fields.
 _FIELD = re.compile(r"^([A-Za-z][\w-]{0,30}):\s+\S")
@@ -159,7 +164,7 @@ class Reading:
     # "What did Kishida say …?": the speaker's names; the answer must report speech by them
     speaker: frozenset[str] = frozenset()
     reacting: bool = False  # "How did China react …?": the speaker's reaction, not their words
-    attitude: re.Pattern[str] | None = None  # "What does the author hope …?": a hope (or a fear)
+    hoping: bool = False  # "What does the author hope …?": the answer must voice a hope
 
     def factor(self, sentence: str) -> float:
         """How far the sentence can answer the question: 1 when it passes every check, less
@@ -185,7 +190,7 @@ class Reading:
             f *= 0.5  # a caption naming Kishida says nothing he said; naming China, no reaction
         if self.speaker and not self.speaker <= tokens:
             f *= 0.6  # Shin's words are not Kishida's
-        if self.attitude and not self.attitude.search(sentence):
+        if self.hoping and not HOPE.search(sentence):
             f *= 0.6  # "it is one of the most consequential developments" hopes for nothing
         if self.future and not FUTURE.search(sentence):
             f *= 0.5  # "When will the next exercise be?" is not answered by "the first occurred in June"
@@ -228,7 +233,7 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         exact_count=bool(_EXACT_COUNT_Q.search(question)),
         speaker=frozenset(speaker),
         reacting=bool(reaction),
-        attitude=HOPE if _HOPE_Q.search(question) else FEAR if _FEAR_Q.search(question) else None,
+        hoping=bool(_HOPE_Q.search(question)),
     )
 
 
@@ -314,8 +319,13 @@ def asks_for_an_absent_attribute(question: str, vocabulary: Container[str]) -> b
     match = _ATTRIBUTE_Q.search(question)
     if not match and answer_type(question) != "place":  # "in which body of water": a place
         match = _WHICH_THING.search(question)
-        match = match or _WHAT_FIRST.search(question)
-        if match and (match[1].lower() in _NO_THING or match[1].lower().endswith(("ly", "ed", "ing"))):
-            match = None  # "what else …", "what precisely …", "what people …", "what prompted …"
+        if match and (match[1].lower() in _NO_THING or match[1].lower().endswith("ly")):
+            match = None  # "what else …", "what precisely …", "what people …"
+        if not match and (first := _WHAT_FIRST.search(question)):
+            word = first[1].lower()
+            # "-ing" too: "what wrongdoing by Kim" is rather a paraphrase than a thing no
+            # document has (the "-ing" nouns "funding", "meeting" still count after "which").
+            unknown_verb = word in _VERBS_AFTER_WHAT or word.endswith(("ed", "ly", "ing"))
+            match = None if word in _NO_THING or unknown_verb else first
     terms = [t for t in tokenize(match.group(1)) if t not in QUESTION_WORDS] if match else []
     return bool(terms) and not any(t in vocabulary for t in terms)

@@ -59,15 +59,16 @@ _NATION_RE = re.compile(
 
 # "How does the author read that remark?": the follow-up asks about what was just said, so the
 # answer is not that sentence again but what the document says of it (it usually comes next).
+# Only a demonstrative points back ("the line of the DMZ", "in his words" do not).
 _ABOUT_SAID = re.compile(
-    r"\b(?:that|this|such\s+an?|the|his|her|their)\s+(?:\w+\s+)?(?:remarks?|comments?|statements?|"
-    r"claims?|lines?|quotes?|quotations?|speculation|words|assertions?|boasts?|jibes?)\b",
+    r"\b(?:that|this|those|these|such\s+an?)\s+(?:\w+\s+)?(?:remarks?|comments?|statements?|claims?|"
+    r"lines?|quotes?|quotations?|speculation|words|assertions?|boasts?|jibes?)\b",
     re.IGNORECASE,
 )
 
 
 def asks_about_what_was_said(question: str) -> bool:
-    """Does the follow-up ask about the words the previous answer quoted ("that remark")?"""
+    """Does the follow-up ask about words said earlier ("that remark")?"""
     return bool(_ABOUT_SAID.search(question))
 
 
@@ -95,7 +96,7 @@ def rewrite(question: str, history: History | None) -> str:
     if not history or not needs_context(question):
         return question
     prev_q, prev_a = history[-1]
-    prev_q = prev_q.strip()
+    prev_q = (prev_q or "").strip()
     swapped = _swap_nation(prev_q, question)
     if swapped:
         return swapped
@@ -107,6 +108,14 @@ def rewrite(question: str, history: History | None) -> str:
     if answer_hint:
         parts.append(" ".join(answer_hint.split()[:30]))
     return " — ".join(p for p in parts if p)
+
+
+def asks_of_another_nation(question: str, history: History | None) -> bool:
+    """Is the follow-up the last question asked again of another nation ("And Japan?")? Then
+    it is searched as a question of its own, not read with the last answer."""
+    if not history or not needs_context(question.strip()):
+        return False
+    return bool(_swap_nation((history[-1][0] or "").strip(), question.strip()))
 
 
 def _strip_question(q: str) -> str:

@@ -19,6 +19,7 @@ _QUESTION_TYPOS = {
     "wehn": "when", "wher": "where", "whre": "where", "hw": "how", "hwo": "how", "whcih": "which",
 }
 _SHORTEST = 5  # shorter words have too many neighbours one edit away ("sato" → "nato")
+_RARE = 500  # a dictionary word seen fewer times than this may still be a slip (see _slip)
 _LONGEST = 30  # longer "words" are no typos, and their edits would cost time and memory
 # Contractions typed without the apostrophe are no typos of the documents' words.
 _CONTRACTIONS = frozenset(
@@ -47,8 +48,8 @@ def correct_typos(question: str, words: Mapping[str, int], vocabulary: Container
 
     ``words`` counts the documents' words (lower-case); ``vocabulary`` holds their index terms.
     A word is left alone when the documents use it (as typed, or stemmed alike), when an
-    English dictionary knows it ("stop" is not a typo of the documents' "step") unless English
-    uses the documents' word a hundred times as often ("minster" → "minister"), when it is
+    English dictionary knows it ("stop" is not a typo of the documents' "step"; a rare word
+    with one of their letters dropped still is: "minster" → "minister"), when it is
     capitalised (a name the documents lack must stay a stranger: "Sato" is not "Nato"), when
     it is shorter than five letters, or when no document word is one edit away.
     Of several, the most frequent wins."""
@@ -76,12 +77,17 @@ def correct_typos(question: str, words: Mapping[str, int], vocabulary: Container
     return _WORD.sub(fix, question)
 
 
-def _slip(typed: str, meant: str, ratio: int = 100) -> bool:
-    """Is a dictionary word still a slip of the documents' word, because English uses that one
-    far more often ("minster" for "minister": 106 against 18,798 in the dictionary's counts;
-    "stop" is more common than the documents' "step", and stays)?"""
+def _slip(typed: str, meant: str) -> bool:
+    """Is a dictionary word still a slip of the documents' word? Only when a letter of theirs
+    was dropped ("minster" for "minister"), the typed word is rare in English (106 against
+    18,798 in the dictionary's counts) and theirs a hundred times more common: "theme" is no
+    slip of "there", nor "apolitical" of "political", nor "brink" of "bring"."""
+    dropped = any(meant[:i] + meant[i + 1 :] == typed for i in range(len(meant)))
+    if len(meant) != len(typed) + 1 or not dropped:
+        return False
     counts = _english().word_frequency
-    return max(counts[w] for w in _spellings(typed)) * ratio <= max(counts[w] for w in _spellings(meant))
+    seen = max(counts[w] for w in _spellings(typed))
+    return seen < _RARE and seen * 100 <= max(counts[w] for w in _spellings(meant))
 
 
 def _spellings(word: str) -> list[str]:

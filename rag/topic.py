@@ -57,7 +57,7 @@ _SYNONYMS = {
     "accord": ("pact", "agreement", "framework"), "accords": ("pacts", "agreements"),
     "drill": ("exercise",), "drills": ("exercises",),
     "arrangement": ("framework", "pact"), "arrangements": ("frameworks", "pacts"),
-    "counterbalance": ("offset",), "counterbalancing": ("offsetting",), "counter": ("offset",),
+    "counterbalance": ("offset",), "counterbalancing": ("offsetting",),
 }
 # "deal with" is a verb: "How did Trump deal with Kim?" asks no question about a pact.
 _SYNONYM = re.compile(
@@ -87,17 +87,18 @@ def _theirs(word: str, alternatives: Sequence[str], vocabulary: Container[str]) 
 # is asked, not what it is about. ("Who is the author?" keeps the word: there it is the topic.)
 _WHOSE_VIEW = re.compile(
     r"\b(?:(?:in|according\s+to)\s+)?(?:the|this)\s+(?:author|writer)(?:[’']s)?"
-    r"(?:\s+(?:view|opinion|words|assessment)\b|(?:\s+[a-z]+ly)?(?=\s+(?:thinks?|thought|says?|said|suggests?|"
+    r"(?:\s+(?:view|opinion|words|assessment)\b|(?:\s+(?:really|actually|truly|ultimately|personally|seriously|honestly|still|also|even))?(?=\s+(?:thinks?|thought|says?|said|suggests?|"
     r"believes?|argues?|expects?|hopes?|sees?|means?|fears?|wants?|calls?)\b))"
     r"|\b(?:in|according\s+to)\s+(?:the|this)\s+(?:author|writer)\b",
     re.IGNORECASE,
 )
 
 
-# A word after a modal or "to" is a verb ("could stop", "able to derail"); lower case, so
-# "to NATO" names a thing.
+# "What could stop …", "Who might block …": the word after a question word and a modal is
+# the verb (in "What could the framework …" it is "the", which is no term).
 _VERB = re.compile(
-    r"\b(?i:could|would|can|will|might|may|should|must|did|does|do|to)\s+(?i:not\s+)?([a-z]+)\b"
+    r"^\s*(?:what|who|which|how)\s+(?:could|would|might|can|will|may|should|must)\s+(?:not\s+)?([a-z]+)\b",
+    re.IGNORECASE,
 )
 
 
@@ -105,7 +106,8 @@ def absent_verbs(text: str, vocabulary: Container[str]) -> set[str]:
     """Terms of the verbs in ``text`` that no document uses ("What could stop the framework from
     lasting?"). Documents say the same with other verbs ("if it survives") far more often than
     they lack the topic, so such a verb is weak evidence that they cannot answer."""
-    return {t for m in _VERB.finditer(text) for t in tokenize(m[1]) if t not in vocabulary}
+    match = _VERB.match(text)
+    return {t for t in tokenize(match[1]) if t not in vocabulary} if match else set()
 
 
 def content_terms(text: str) -> set[str]:

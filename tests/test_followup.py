@@ -170,3 +170,27 @@ def test_the_earlier_question_is_read_as_it_was_searched(seeded_assistant: Any) 
     a = seeded_assistant.answer("what about his american counterpart", history)
     assert "minister" in a.query and "minster" not in a.query, a.query
     assert "lloyd austin" in a.text.lower(), (a.query, a.text)
+
+
+def test_only_words_pointed_back_at_are_what_was_said(seeded_assistant: Any) -> None:
+    """"the line" of the DMZ and "his words" are no remark pointed back at: those follow-ups are
+    answered as before, the quoted sentence included."""
+    from rag.rewrite import asks_about_what_was_said
+
+    assert asks_about_what_was_said("How should we read that remark?")
+    assert asks_about_what_was_said("What does the author make of such a claim?")
+    assert not asks_about_what_was_said("When did he meet Kim on the line?")
+    assert not asks_about_what_was_said("What did he say in the TV interview, in his words?")
+    history = [("Where did Trump meet Kim Jong-un?", "")]
+    a = seeded_assistant.answer("When did he meet Kim on the line?", history)
+    assert "2019" in a.text, (a.query, a.text)
+
+
+def test_a_history_is_read_whatever_the_caller_left_out(seeded_assistant: Any) -> None:
+    """No answer (None), padding around the question, the query shown: all read alike."""
+    a = seeded_assistant.answer("And when did it first happen?", [("What is Freedom Edge?", None)])  # type: ignore[list-item]
+    assert "june" in a.text.lower()
+    history = [("who is the korean defence minster in this article", "")]
+    assert "minister" in seeded_assistant.standalone_query("what about his american counterpart", history)
+    padded = seeded_assistant.evidence("  How does the author read that remark?  ", [(REMARK, "")])
+    assert "campaign hyperbole" in padded[0].text

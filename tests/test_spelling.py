@@ -10,7 +10,10 @@ from rag.config import Settings
 from rag.keyword import KeywordIndex, tokenize
 from rag.spelling import correct_typos
 
-TEXT = "The Freedom Edge exercise is part of the trilateral framework. The president met the minister."
+TEXT = (
+    "The Freedom Edge exercise is part of the trilateral framework. The president met the minister."
+    " There they bring what political trade does with real leaders."
+)
 WORDS = KeywordIndex.build(["a"], [TEXT]).words
 VOCABULARY = set(tokenize(TEXT))
 
@@ -30,6 +33,10 @@ def test_a_rare_word_one_slip_from_a_far_commoner_one_is_a_typo() -> None:
     than the documents' "minister"."""
     assert fix("who is the korean defence minster") == "who is the korean defence minister"
     assert fix("Who is the Minster?") == "Who is the Minster?"  # capitalised: maybe a name
+    # common words, and words that add or change a letter, are what they say
+    for question in ("what is the main theme here", "on the brink of war", "an apolitical leader",
+                     "the doves in the cabinet", "a haven for the president", "the realm of the minister"):
+        assert fix(question) == question, fix(question)
 
 
 def test_a_question_word_typed_in_a_hurry_is_read_at_the_start_only() -> None:
