@@ -52,8 +52,8 @@ _SPEECH_Q = re.compile(
 )
 # "How did China react to …?" asks for a reaction: a sentence naming China is not one.
 _REACTION_Q = re.compile(
-    r"^\s*how\s+(?:did|does|do|has|have|had|will|would|might|could)\s+(.+?)\s+(?:react|respond|"
-    r"reply|retaliate)\b",
+    r"^\s*how\s+(?:did|does|do|has|have|had|will|would|might|could)\s+(.+?)\s+(?:\w+ly\s+)?(?:react|"
+    r"respond|reply|replied|retaliate)(?:s|ed|ing)?\b",
     re.IGNORECASE,
 )
 

@@ -69,6 +69,9 @@ def correct_typos(question: str, words: Mapping[str, int], vocabulary: Container
         near = [w for w in _edits(lower) if w in words]
         if not near:
             return word
+        theirs = [w for w in near if lower in _spellings(w)]  # "defense" where they write "defence"
+        if theirs:
+            return _same_case(theirs[0], word)
         best = max(near, key=lambda w: (words[w], w))
         if _english().known(_spellings(lower)) and not _slip(lower, best):
             return word

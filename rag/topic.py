@@ -43,6 +43,7 @@ _ABBREVIATIONS = {
     "PM": "Prime Minister", "FM": "Foreign Minister", "DPRK": "North Korea", "ROK": "South Korea",
     "PRC": "China", "ROC": "Taiwan", "UK": "United Kingdom", "EU": "European Union",
     "UN": "United Nations", "N. Korea": "North Korea", "S. Korea": "South Korea",
+    "NK": "North Korea", "SK": "South Korea", "nk": "North Korea",
 }
 _ABBREVIATION = re.compile(
     r"(?<![\w.])("
@@ -58,6 +59,9 @@ _SYNONYMS = {
     "drill": ("exercise",), "drills": ("exercises",),
     "arrangement": ("framework", "pact"), "arrangements": ("frameworks", "pacts"),
     "counterbalance": ("offset",), "counterbalancing": ("offsetting",),
+    # a capital for its country ("NK and Moscow")
+    "moscow": ("Russia",), "beijing": ("China",), "pyongyang": ("North Korea",),
+    "canberra": ("Australia",),
 }
 # "deal with" is a verb: "How did Trump deal with Kim?" asks no question about a pact.
 _SYNONYM = re.compile(

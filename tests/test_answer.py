@@ -512,6 +512,8 @@ def test_an_everyday_word_the_documents_name_otherwise_is_read_as_theirs(seeded_
     deal = "Is Australia actually part of this deal?"
     a = assert_answers(seeded_assistant, deal, "does not involve Australia")
     assert "pact" in a.query
+    moscow = "Which recent development involving NK and Moscow has caused alarm?"
+    assert "North Korea and Russia" in assert_answers(seeded_assistant, moscow, "pact with Russia").query
     # the seed says a lasting pact could be "capable of offsetting" the pacts of an "axis of evil"
     counter = "What should a lasting pact ultimately be able to counterbalance?"
     assert "offset" in assert_answers(seeded_assistant, counter, "axis of evil").query
@@ -553,6 +555,9 @@ def test_a_how_did_x_react_question_needs_a_reaction(seeded_assistant: Any) -> N
     assert seeded_assistant.answer('How did Kim Jong-un respond to Trump saying he "misses me"?').abstained
     seoul = "How did Seoul react to North Korea's pact with Russia?"
     assert_answers(seeded_assistant, seoul, "consternation")
+    # any tense, and a capital for its country: "Beijing" is read as the seed's "China"
+    beijing = seeded_assistant.answer("How has Beijing officially reacted to the framework?")
+    assert beijing.abstained and "China" in beijing.query
 
 
 def test_an_exact_date_question_needs_a_day(seeded_assistant: Any) -> None:

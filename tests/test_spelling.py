@@ -39,6 +39,13 @@ def test_a_rare_word_one_slip_from_a_far_commoner_one_is_a_typo() -> None:
         assert fix(question) == question, fix(question)
 
 
+def test_an_american_spelling_is_read_as_the_documents_british_one() -> None:
+    words = KeywordIndex.build(["a"], ["The defence minister spoke of their behaviour."]).words
+    vocabulary = set(tokenize("The defence minister spoke of their behaviour."))
+    assert correct_typos("the defense minister", words, vocabulary) == "the defence minister"
+    assert correct_typos("NK behavior", words, vocabulary) == "NK behaviour"
+
+
 def test_a_question_word_typed_in_a_hurry_is_read_at_the_start_only() -> None:
     assert fix("wat is the framework") == "what is the framework"
     assert fix("Whn did it start?") == "When did it start?"
