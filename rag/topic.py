@@ -98,11 +98,13 @@ _WHOSE_VIEW = re.compile(
 )
 
 
-# "What could stop …", "Who might block …": the word after a question word and a modal is
-# the verb (in "What could the framework …" it is "the", which is no term).
+# "What could stop …", "Who might block …", "Why should Australians care …": the word after a
+# question word and a modal (and, after "why", a capitalised subject) is the verb. In "What
+# could the framework …" it is "the", which is no term; a lower-case subject ("why should
+# australia care") is not told from a verb, so it is left alone.
+_MODAL = r"(?i:could|would|might|can|will|may|should|must)\s+(?i:not\s+)?"
 _VERB = re.compile(
-    r"^\s*(?:what|who|which|how)\s+(?:could|would|might|can|will|may|should|must)\s+(?:not\s+)?([a-z]+)\b",
-    re.IGNORECASE,
+    r"^\s*(?:(?i:what|who|which|how)\s+" + _MODAL + r"|(?i:why)\s+" + _MODAL + r"[A-Z][\w’'-]*\s+)([a-z]+)\b"
 )
 
 
