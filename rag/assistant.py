@@ -114,17 +114,19 @@ class Assistant:
         caller gave only the question (``[("Who is …?", "")]``), is the extractive answer that
         question gets (read with the turns before it as given): the follow-up may refer to what
         that answer said ("How does the author read that remark?")."""
-        last_q, last_a = (history[-1][0] or "", history[-1][1] or "") if history else ("", "")
-        if not history or not last_q.strip() or not needs_context(question):
+        if not history or not needs_context(question):
             return history
-        earlier = list(history[:-1]) or None
-        last_q = self._spelled_out(last_q.strip())
+        *earlier, (last_q, last_a) = history
+        last_q, last_a = (last_q or "").strip(), last_a or ""
+        if not last_q:
+            return history
+        last_q = self._spelled_out(last_q)
         if not last_a.strip():
             searcher = self.searcher()
-            query = rewrite(last_q, earlier)
+            query = rewrite(last_q, earlier or None)
             recalled = self.composer.compose(last_q, query, searcher.search(query), searcher.keyword)
             last_a = "" if recalled.abstained else recalled.text
-        return [*(earlier or []), (last_q, last_a)]
+        return [*earlier, (last_q, last_a)]
 
     def _rewritten(self, question: str, history: History | None) -> str:
         if history and needs_context(question) and self.settings.llm_provider != "none":

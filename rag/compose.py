@@ -115,9 +115,10 @@ class Composer:
         vecs = self.embedder.encode_cached([raw[i].text for i in pre])
         sims = vecs @ heads[0]
         sims_reduced = vecs @ heads[-1]
-        # …and only when the last answer reported words someone said.
+        # A follow-up about "that remark" after an answer that reported words someone said.
         about_said = bool(said) and asks_about_what_was_said(question) and bool(SPEECH.search(said))
         out = []
+        quoted: list[tuple[object, int]] = []  # (source, end) of the sentences said before
         for j, i in enumerate(pre):
             sim = float(sims[j])
             c = raw[i]
@@ -128,9 +129,10 @@ class Composer:
             score *= reading.factor(c.text)
             if said and _repeats(c.text, said, 2 if about_said else 4):
                 score *= 0.3 if about_said else 0.75
+                quoted.append((c.hit.metadata.get("source"), c.end))
             out.append(Candidate(c.text, c.hit, c.start, c.end, sim, cover[i], score))
         if about_said:
-            out = _after_what_was_said(out, said)
+            out = _after_what_was_said(out, quoted)
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -238,11 +240,13 @@ def _repeats(sentence: str, said: str, least: int = 4) -> bool:
     return len(before) >= least and len(before & content_terms(sentence)) >= 0.8 * len(before)
 
 
-def _after_what_was_said(cands: list[Candidate], said: str, reach: int = 300) -> list[Candidate]:
+def _after_what_was_said(
+    cands: list[Candidate], quoted: Sequence[tuple[object, int]], reach: int = 300
+) -> list[Candidate]:
     """Weigh up the sentences that follow, within ``reach`` characters, a sentence the previous
-    answer quoted: what a document says of a remark ("What to make of such a throw-away
-    line? Without reading too much into campaign hyperbole, …") comes right after it."""
-    quoted = [(c.hit.metadata.get("source"), c.end) for c in cands if _repeats(c.text, said, 2)]
+    answer quoted (``quoted``: its source and end): what a document says of a remark ("What to
+    make of such a throw-away line? Without reading too much into campaign hyperbole, …")
+    comes right after it."""
     return [
         replace(c, score=c.score * 1.5)
         if c.score > 0

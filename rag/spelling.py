@@ -85,8 +85,9 @@ def _slip(typed: str, meant: str) -> bool:
     was dropped ("minster" for "minister"), the typed word is rare in English (106 against
     18,798 in the dictionary's counts) and theirs a hundred times more common: "theme" is no
     slip of "there", nor "apolitical" of "political", nor "brink" of "bring"."""
-    dropped = any(meant[:i] + meant[i + 1 :] == typed for i in range(len(meant)))
-    if len(meant) != len(typed) + 1 or not dropped:
+    if len(meant) != len(typed) + 1:
+        return False
+    if not any(meant[:i] + meant[i + 1 :] == typed for i in range(len(meant))):
         return False
     counts = _english().word_frequency
     seen = max(counts[w] for w in _spellings(typed))
