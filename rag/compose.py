@@ -17,11 +17,15 @@ from .embeddings import Embedder
 from .keyword import KeywordIndex, tokenize
 from .question import read_question
 from .retrieve import Hit
-from .rewrite import asks_about_what_was_said
+from .rewrite import asks_about_what_was_said, without_answer
 from .schema import Answer, Citation
 from .sentence_checks import SPEECH
-from .topic import absent_verbs, content_terms
+from .topic import absent_predicates, content_terms
 
+# A sentence that refers back to the one before it ("… cooperation between them"); "their" and
+# "it" refer within the sentence too often to count.
+_REFERS_BACK = re.compile(r"\b(?:they|them)\b", re.IGNORECASE)
+_CONTEXT_MARGIN = 0.06  # a sentence read with the one before must match that much better
 # The issue asks for this plain wording; the UI and CLI show ``Answer.related`` after it.
 NOT_FOUND = "Not found in the indexed documents: none of them answers this question."
 
@@ -70,23 +74,25 @@ class Composer:
         as the whole rewritten query: they say what is being asked now, and a sentence that
         repeats ``said`` (the previous answer) is discounted: a follow-up asks for more."""
         raw: list[Candidate] = []
+        context: list[str] = []  # a sentence that refers back, with the sentence before it
         seen: set[tuple[str, int, int]] = set()
         for hit in hits:
-            base = int(hit.metadata.get("start", 0))
+            base, text = int(hit.metadata.get("start", 0)), ""
             for span in sentence_spans(hit.text):
-                text = hit.text[span.start : span.end]
+                previous, text = text, hit.text[span.start : span.end]
                 key = (str(hit.metadata.get("source")), base + span.start, base + span.end)
                 if key in seen or text.rstrip().endswith(("?", "？")) or _too_short(text):
                     continue
                 seen.add(key)
                 raw.append(Candidate(text, hit, base + span.start, base + span.end))
+                context.append(f"{previous} {text}" if previous and _REFERS_BACK.search(text) else "")
         if not raw:
             return []
         terms = content_terms(query)
         if keyword and len({t for t in terms if t in keyword}) >= 2:
             # "What could stop the framework from lasting?": the documents say "survive", not
             # "stop"; with two topic words of theirs left, what is asked is still clear.
-            terms -= absent_verbs(query, keyword)
+            terms -= absent_predicates(query, keyword)
         weight = {t: keyword.idf(t) for t in terms} if keyword else dict.fromkeys(terms, 1.0)
         total = sum(weight.values()) or 1.0
         # Share of the question's weight carried by words the corpus never uses.
@@ -101,7 +107,7 @@ class Composer:
                 for cv, c in zip(cover, raw, strict=True)
             ]
         asking = question or query
-        reading = read_question(asking, query, keyword)
+        reading = read_question(asking, without_answer(query, said), keyword)
         # Embed only the most promising sentences: embedding dominates a warm answer's time
         # (bench/retrieval_bench.py), and the QA sets in bench/ lose nothing at this limit.
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
@@ -109,11 +115,19 @@ class Composer:
         # better than the whole query, those words ask for what the sentence does not say
         # ("What is the budget of the framework?"); a paraphrase's words ("before the
         # American vote" for "prior to the US election") do not move the match that way.
-        reduced = _without(query, missing) if missing else query
-        head = [query, reduced] if reduced != query else [query]  # CJK: no spaces to split at
+        asked = without_answer(query, said)
+        reduced = _without(asked, missing) if missing else asked
+        head = [asked, reduced] if reduced != asked else [asked]  # CJK: no spaces to split at
         heads = self.embedder.encode(head)
         vecs = self.embedder.encode_cached([raw[i].text for i in pre])
         sims = vecs @ heads[0]
+        # "Which country can get Japan and South Korea to cooperate?": "… the only country now
+        # capable of coaxing lasting cooperation … between them" says so with the sentence before.
+        referring = [j for j, i in enumerate(pre) if context[i]]
+        if referring:
+            in_context = self.embedder.encode_cached([context[pre[j]] for j in referring]) @ heads[0]
+            for j, sim in zip(referring, in_context, strict=True):
+                sims[j] = max(sims[j], float(sim) - _CONTEXT_MARGIN)
         sims_reduced = vecs @ heads[-1]
         # A follow-up about "that remark" after an answer that reported words someone said.
         about_said = bool(said) and asks_about_what_was_said(question) and bool(SPEECH.search(said))

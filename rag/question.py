@@ -16,6 +16,7 @@ from .sentence_checks import (
     HOPE,
     REACTION,
     SPEECH,
+    VIEW,
     YEAR,
     close_together,
     counts_exactly,
@@ -56,6 +57,18 @@ _REACTION_Q = re.compile(
     r"respond|reply|replied|retaliate)(?:s|ed|ing)?\b",
     re.IGNORECASE,
 )
+# "What does China think about …?", "How does Seoul view …?" ask for a party's view: a sentence
+# must report what that party said or how it reacted, not merely name it.
+_VIEW_Q = re.compile(
+    r"^\s*what\s+(?:did|does|do|has|have|had|will|would|might)\s+(.+?)\s+(?:\w+ly\s+)?(?:think|"
+    r"thought|feel|felt|believe|make\s+of|made\s+of)\b"
+    r"|^\s*how\s+(?:did|does|do|has|have|had|will|would|might)\s+(.+?)\s+(?:view|see|regard|"
+    r"feel\s+about)\b",
+    re.IGNORECASE,
+)
+# A lower-case speaker is a name when it is a nation ("what does china think …") or a word no
+# English dictionary knows ("what did kishida say …"); "the pact", "the author" are no speakers.
+_NATIONS = frozenset(tokenize("china japan korea usa russia australia taiwan"))
 
 # --- what the question asks for ---------------------------------------------------------
 # "How much" asks for a quantity only with a word of amount ("how much effect …?" does not).
@@ -163,7 +176,9 @@ class Reading:
     exact_count: bool = False  # "Exactly how many …?": "hundreds" is no answer
     # "What did Kishida say …?": the speaker's names; the answer must report speech by them
     speaker: frozenset[str] = frozenset()
-    reacting: bool = False  # "How did China react …?": the speaker's reaction, not their words
+    # what a sentence must report of the speaker: their words ("say"), their reaction ("react"),
+    # or either ("think")
+    voice: re.Pattern[str] = SPEECH
     hoping: bool = False  # "What does the author hope …?": the answer must voice a hope
 
     def factor(self, sentence: str) -> float:
@@ -186,7 +201,7 @@ class Reading:
             f *= 0.4  # "in August" is no exact date, nor a year, nor how often
         if self.exact_count and not counts_exactly(sentence, self.counted):
             f *= 0.4  # "hundreds of which" is no exact count; "three partners" counts no missiles
-        if self.speaker and not (REACTION if self.reacting else SPEECH).search(sentence):
+        if self.speaker and not self.voice.search(sentence):
             f *= 0.5  # a caption naming Kishida says nothing he said; naming China, no reaction
         if self.speaker and not self.speaker <= tokens:
             f *= 0.6  # Shin's words are not Kishida's
@@ -218,9 +233,12 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
     subject = question_names(question) if standalone and _YES_NO.match(question) else set()
     role = {t for t in asked_role(question) if t in known} if standalone else set()
     # Only a named speaker makes it a question about speech ("what does the article say" is not).
-    reaction = _REACTION_Q.match(question)
-    speech = reaction or _SPEECH_Q.match(question)
-    speaker = question_names(question) & set(tokenize(speech[1])) if speech and standalone else set()
+    voice, speech = SPEECH, _SPEECH_Q.match(question)
+    if reaction := _REACTION_Q.match(question):
+        voice, speech = REACTION, reaction
+    elif view := _VIEW_Q.match(question):
+        voice, speech = VIEW, view
+    speaker = _speaker(question, speech[1] or speech[2]) if speech and standalone else set()
     return Reading(
         wants,
         frozenset(tokenize(question)) | frozenset(tokenize(query)),
@@ -232,9 +250,23 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         precise=_precision(question),
         exact_count=bool(_EXACT_COUNT_Q.search(question)),
         speaker=frozenset(speaker),
-        reacting=bool(reaction),
+        voice=voice,
         hoping=bool(_HOPE_Q.search(question)),
     )
+
+
+def _speaker(question: str, who: str) -> set[str]:
+    """The tokens of the speaker ``who`` in a question about what they said or think."""
+    named = question_names(question) & set(tokenize(who))
+    if named or any(c.isupper() for c in who):
+        return named
+    from .spelling import is_dictionary_word
+
+    words = re.findall(r"[a-z][a-z’'-]*", who)
+    return {
+        t for w in words for t in tokenize(w)
+        if t not in QUESTION_WORDS and (t in _NATIONS or not is_dictionary_word(w))
+    }
 
 
 def _precision(question: str) -> re.Pattern[str] | None:

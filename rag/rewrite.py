@@ -101,13 +101,23 @@ def rewrite(question: str, history: History | None) -> str:
     if swapped:
         return swapped
     subject = _strip_question(prev_q)
-    answer_hint = _MARKER.sub("", prev_a or "").strip()
-    if "not found in the indexed documents" in answer_hint.lower():  # an abstention adds no subject
-        answer_hint = ""
-    parts = [question, subject]
-    if answer_hint:
-        parts.append(" ".join(answer_hint.split()[:30]))
-    return " — ".join(p for p in parts if p)
+    return " — ".join(p for p in (question, subject, _answer_hint(prev_a)) if p)
+
+
+def _answer_hint(answer: str | None) -> str:
+    """What a follow-up's query carries of the previous answer: its first 30 words."""
+    text = _MARKER.sub("", answer or "").strip()
+    if "not found in the indexed documents" in text.lower():  # an abstention adds no subject
+        return ""
+    return " ".join(text.split()[:30])
+
+
+def without_answer(query: str, said: str) -> str:
+    """The query without what it carries of the previous answer ``said``: the words asked,
+    and the subject they lean on. ("Where did he say that?" asks for a place the previous
+    answer may well have named: its names were not asked with.)"""
+    hint = _answer_hint(said)
+    return query[: -len(hint) - 3] if hint and query.endswith(f" — {hint}") else query
 
 
 def asks_of_another_nation(question: str, history: History | None) -> bool:

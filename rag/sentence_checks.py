@@ -79,6 +79,9 @@ REACTION = re.compile(
     re.IGNORECASE,
 )
 
+# A party's view: their words or their reaction.
+VIEW = re.compile(f"{SPEECH.pattern}|{REACTION.pattern}", re.IGNORECASE)
+
 CALENDAR = frozenset(
     tokenize(
         "January February March April May June July August September October November December "

@@ -43,6 +43,11 @@ def _english() -> Any:
     return SpellChecker(distance=1)
 
 
+def is_dictionary_word(word: str) -> bool:
+    """Does an English dictionary know the (lower-case) word, in any of its spellings?"""
+    return bool(_english().known(_spellings(word)))
+
+
 def correct_typos(question: str, words: Mapping[str, int], vocabulary: Container[str]) -> str:
     """The question with its misspelt words corrected to words of the documents.
 

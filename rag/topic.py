@@ -33,6 +33,7 @@ QUESTION_WORDS = frozenset(
         " particular particularly roughly go goes going come comes coming supposed meant feel"
         " feels really exactly currently probably generally usually often help helps helped"
         " helping due part use used using make makes made way ways thing things sort"
+        " become becomes became becoming eventually ultimately finally"
     )
 )
 
@@ -59,6 +60,10 @@ _SYNONYMS = {
     "drill": ("exercise",), "drills": ("exercises",),
     "arrangement": ("framework", "pact"), "arrangements": ("frameworks", "pacts"),
     "counterbalance": ("offset",), "counterbalancing": ("offsetting",),
+    # what something changes into ("what does the author hope the pact turns into?")
+    "turn into": ("evolve into",), "turns into": ("evolves into",), "grow into": ("evolve into",),
+    "grows into": ("evolves into",), "develop into": ("evolve into",),
+    "develops into": ("evolves into",), "morph into": ("evolve into",), "morphs into": ("evolves into",),
     # a capital for its country ("NK and Moscow")
     "moscow": ("Russia",), "beijing": ("China",), "pyongyang": ("North Korea",),
     "canberra": ("Australia",),
@@ -101,21 +106,25 @@ _WHOSE_VIEW = re.compile(
 # "What could stop …", "Who might block …", "Why should Australians care …": the word after a
 # question word and a modal (and, after "why", a capitalised subject) is the verb. In "What
 # could the framework …" it is "the", which is no term; a lower-case subject ("why should
-# australia care") is not told from a verb, so it is left alone.
+# australia care") is not told from a verb and is left alone. "How significant is …": the word
+# after "how" is the quality asked about, which a document states in its own words.
 _MODAL = r"(?i:could|would|might|can|will|may|should|must)\s+(?i:not\s+)?"
-_VERB = re.compile(
-    r"^\s*(?:(?i:what|who|which|how)\s+" + _MODAL + r"|(?i:why)\s+" + _MODAL + r"[A-Z][\w’'-]*\s+)([a-z]+)\b"
+_PREDICATE = re.compile(
+    r"^\s*(?:(?i:what|who|which|how)\s+" + _MODAL + r"|(?i:why)\s+" + _MODAL + r"[A-Z][\w’'-]*\s+"
+    r"|(?i:how)\s+(?=[a-z]+\s+(?i:is|are|was|were|will|would|could|might)\b))([a-z]+)\b"
 )
 
 
-def absent_verbs(text: str, vocabulary: Container[str]) -> set[str]:
-    """Terms of the verbs in ``text`` that no document uses ("What could stop the framework from
-    lasting?"). Documents say the same with other verbs ("if it survives") far more often than
-    they lack the topic, so such a verb is weak evidence that they cannot answer."""
-    match = _VERB.match(text)
-    return {t for t in tokenize(match[1]) if t not in vocabulary} if match else set()
+def absent_predicates(text: str, vocabulary: Container[str]) -> set[str]:
+    """Terms of the verb or quality asked about that no document uses ("What could stop the
+    framework from lasting?", "How significant is the pact?"). Documents say the same with
+    other words ("if it survives", "most consequential") far more often than they lack the
+    topic, so such a word is weak evidence that they cannot answer."""
+    match = _PREDICATE.match(text)
+    return {t for t in tokenize(match[1]) if t not in vocabulary} - QUESTION_WORDS if match else set()
 
 
 def content_terms(text: str) -> set[str]:
     """Topic words of a text: stemmed, without stopwords and question words."""
     return set(tokenize(_WHOSE_VIEW.sub(" ", text))) - QUESTION_WORDS
+

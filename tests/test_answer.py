@@ -706,14 +706,14 @@ def test_a_verb_the_documents_lack_is_weak_evidence_they_cannot_answer(seeded_as
     """The seed says the framework must "survive domestic politics"; it never says "stop". With
     only "framework" left ("What could derail the framework?") what is asked is unclear, and
     the verb still counts."""
-    from rag.topic import absent_verbs
+    from rag.topic import absent_predicates
 
     keyword = seeded_assistant.searcher().keyword
-    assert absent_verbs("What could stop the framework from lasting?", keyword) == {"stop"}
-    assert absent_verbs("Is it a threat to NATO or to Zorblax?", keyword) == set()  # names, not verbs
-    assert absent_verbs("what would the trilateral framework mean to vietnam?", keyword) == set()
-    assert absent_verbs("Why should Australians care about the framework?", keyword) == {"care"}
-    assert absent_verbs("why should vietnam care about the framework?", keyword) == set()  # a name?
+    assert absent_predicates("What could stop the framework from lasting?", keyword) == {"stop"}
+    assert absent_predicates("Is it a threat to NATO or to Zorblax?", keyword) == set()  # names, not verbs
+    assert absent_predicates("what would the trilateral framework mean to vietnam?", keyword) == set()
+    assert absent_predicates("Why should Australians care about the framework?", keyword) == {"care"}
+    assert absent_predicates("why should vietnam care about the framework?", keyword) == set()  # a name?
     why = "Why should Australia care about the framework even though it's not a member?"
     assert_answers(seeded_assistant, why, "most consequential developments")
     assert seeded_assistant.answer("what would the trilateral framework mean to vietnam?").abstained

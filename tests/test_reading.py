@@ -1,0 +1,93 @@
+"""Reading what a question asks, on the seed corpus: whose words or view, which quality, what a
+follow-up leans on. Each case is a question a blind question set got wrong before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rag.question import read_question
+from rag.rewrite import rewrite, without_answer
+from rag.sentence_checks import REACTION, SPEECH, VIEW
+from rag.topic import absent_predicates
+
+
+def read(question: str) -> Any:
+    return read_question(question, question, None)  # a question that stands alone
+
+
+def answers(assistant: Any, question: str, expected: str, history: Any = None) -> None:
+    a = assistant.answer(question, history=history)
+    assert not a.abstained and expected in a.text, (question, a.text)
+
+
+def test_a_lower_case_speaker_is_still_a_speaker() -> None:
+    """A name typed in lower case ("kishida") or a nation ("china") is the speaker; a word an
+    English dictionary knows ("the pact", "the author") is not, nor a pronoun."""
+    said = read("what did kishida say about the framework at camp david")
+    assert said.speaker == {"kishida"} and said.voice is SPEECH
+    assert read("what did trump say about kim").speaker == set()  # a word too
+    assert read("what does the pact say about taiwan").speaker == set()
+    assert read("What does the author think about Trump?").speaker == set()
+    assert read("what did he say about it").speaker == set()
+    reacted = read("how did china react to the framework")
+    assert reacted.speaker == {"china"} and reacted.voice is REACTION
+
+
+def test_what_a_party_thinks_needs_their_words_or_reaction(seeded_assistant: Any) -> None:
+    """The seed names China's military expansion, but says nothing of what China thinks."""
+    china = "what does china think about the trilateral security cooperation framework"
+    view = read(china)
+    assert view.speaker == {"china"} and view.voice is VIEW
+    assert read("How does Seoul view the framework?").speaker == {"seoul"}
+    assert VIEW.search("Seoul welcomed it") and VIEW.search("he said so") and not VIEW.search("China's navy")
+    assert seeded_assistant.answer(china).abstained
+    assert seeded_assistant.answer("what did kishida say about the framework at camp david").abstained
+    # the seed does report what Shin said
+    answers(seeded_assistant, "What does Shin think about formalising the framework?", "work quickly")
+
+
+def test_the_quality_asked_about_is_weak_evidence(seeded_assistant: Any) -> None:
+    """"How significant is …?": the seed says "most consequential", never "significant"."""
+    keyword = seeded_assistant.searcher().keyword
+    assert absent_predicates("how significant is this pact for australia", keyword) == {"signific"}
+    assert absent_predicates("How long is the framework?", keyword) == set()  # a question word
+    assert absent_predicates("How consequential is the framework?", keyword) == set()  # theirs
+    assert absent_predicates("How is the framework going?", keyword) == set()  # no quality
+    significant = "how significant is this deal for australia according to the piece"
+    answers(seeded_assistant, significant, "most consequential")
+
+
+def test_what_something_becomes_is_what_it_evolves_into(seeded_assistant: Any) -> None:
+    """"become", "turn into", "grow into": the seed hopes it "evolves into a lasting pact"."""
+    for question in (
+        "What does the author hope the framework eventually becomes?",
+        "what does the author ultimately hope the framework turns into",
+        "What does the author hope the arrangement eventually grows into?",
+    ):
+        answers(seeded_assistant, question, "lasting pact")
+
+
+def test_a_follow_up_is_read_without_the_previous_answers_names(seeded_assistant: Any) -> None:
+    """"Where did he say that?": the place is in the previous answer; its names were not
+    asked with, so the sentence naming the convention still names a place."""
+    said = "Trump also speculated that Kim “misses me” during his acceptance speech [1]."
+    query = rewrite("where exactly did he say that?", [("What did Trump say about Kim recently?", said)])
+    assert query.endswith("acceptance speech.") and "Trump say about Kim" in without_answer(query, said)
+    assert "speculated" not in without_answer(query, said)
+    assert without_answer(query, "") == query and without_answer("plain question", said) == "plain question"
+    history = [("What did Trump say about Kim recently?", "")]
+    answers(seeded_assistant, "where exactly did he say that?", "Republican National Convention", history)
+
+
+def test_a_sentence_that_refers_back_is_read_with_the_one_before(seeded_assistant: Any) -> None:
+    """"… the only country now capable of coaxing lasting cooperation … between them": "them"
+    are Seoul and Tokyo, named in the sentence before."""
+    for question in (
+        "Which country does the writer think is able to get Japan and South Korea to cooperate durably?",
+        "In the author's view, which country is best placed to get Seoul and Tokyo to cooperate for the "
+        "long haul?",
+    ):
+        answers(seeded_assistant, question, "only country now capable")
+    # a question the two sentences together do not answer still abstains
+    sign = "When will the three defence ministers formally sign the framework?"
+    assert seeded_assistant.answer(sign).abstained
