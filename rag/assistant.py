@@ -202,7 +202,7 @@ class Assistant:
         from .topic import use_document_words
 
         keyword = self.searcher().keyword
-        return correct_typos(use_document_words(question, keyword), keyword.words, keyword)
+        return correct_typos(use_document_words(question, keyword, keyword.acronyms), keyword.words, keyword)
 
     def _chat_model(self) -> Any:
         if self._llm is None:

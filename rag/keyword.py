@@ -25,6 +25,9 @@ _TOKEN = re.compile(
     re.UNICODE,
 )
 _PLAIN_WORD = re.compile(r"\b[a-z]{3,}\b")  # what typo correction may correct a word to
+# Three to six capitalised words, maybe with "of", "and" … between ("Republican National
+# Convention", "Ministry of Foreign Affairs"): the phrases whose acronyms a reader may type.
+_CAPITAL_RUN = re.compile(r"\b(?!The\b)[A-Z][a-z]+(?: +(?:(?:of|for|and|on|the) +)?[A-Z][a-z]+){2,5}\b")
 _CJK = re.compile(
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]"
 )
@@ -93,11 +96,13 @@ class KeywordIndex:
         model: Any,
         df: dict[str, int] | None = None,
         words: dict[str, int] | None = None,
+        acronyms: dict[str, str] | None = None,
     ) -> None:
         self.ids = ids
         self._model = model
         self.df = df or {}  # term → number of chunks containing it
         self.words = words or {}  # lower-case word as written → how often (for typo correction)
+        self.acronyms = acronyms or {}  # "RNC" → "Republican National Convention"
         self._pos = {cid: i for i, cid in enumerate(ids)}
         self.stamp = ids_stamp(ids)
 
@@ -108,14 +113,18 @@ class KeywordIndex:
         model = bm25s.BM25(k1=1.2, b=0.75)
         df: Counter[str] = Counter()
         words: Counter[str] = Counter()
+        acronyms: dict[str, str] = {}
         if ids:
             tokens = [tokenize(t) or ["\x00"] for t in texts]
             for toks in tokens:
                 df.update(set(toks))
             for text in texts:
                 words.update(_PLAIN_WORD.findall(text.lower()))
+                for run in _CAPITAL_RUN.finditer(text):
+                    initials = "".join(w[0] for w in run.group().split() if w[0].isupper())
+                    acronyms.setdefault(initials, run.group())
             model.index(tokens, show_progress=False)
-        return cls(list(ids), model, dict(df), dict(words))
+        return cls(list(ids), model, dict(df), dict(words), acronyms)
 
     def idf(self, term: str) -> float:
         """BM25 inverse document frequency; highest for a term the corpus never uses."""
@@ -159,7 +168,10 @@ class KeywordIndex:
         if self.ids:
             self._model.save(str(tmp / "bm25"))
         (tmp / "ids.json").write_text(
-            json.dumps({"stamp": self.stamp, "ids": self.ids, "df": self.df, "words": self.words})
+            json.dumps({
+                "stamp": self.stamp, "ids": self.ids, "df": self.df, "words": self.words,
+                "acronyms": self.acronyms,
+            })
         )
         (tmp / "stamp").write_text(self.stamp)
         old = folder.with_name(folder.name + ".old")
@@ -183,12 +195,13 @@ class KeywordIndex:
         format (then it is rebuilt from the store)."""
         try:
             meta = json.loads((folder / "ids.json").read_text())
-            ids, words = list(meta["ids"]), meta["words"]  # no words: an older format, rebuilt
+            # no words or acronyms: an older format, rebuilt
+            ids, words, acronyms = list(meta["ids"]), meta["words"], meta["acronyms"]
             if not ids:
                 return cls.build([], [])
             import bm25s
 
             model = bm25s.BM25.load(str(folder / "bm25"))
-            return cls(ids, model, meta.get("df"), words)
+            return cls(ids, model, meta.get("df"), words, acronyms)
         except (OSError, ValueError, KeyError):
             return None

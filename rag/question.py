@@ -35,7 +35,7 @@ _DAY_Q = re.compile(
 # "How often …?" asks for a frequency: "the first occurred in June" does not answer it.
 _FREQUENCY_Q = re.compile(r"\bhow\s+(often|frequently|regularly)\b", re.IGNORECASE)
 # "What does the author hope for?": a sentence saying what will be is no hope.
-_HOPE_Q = re.compile(r"\bhop(e|es|ed|ing)\b", re.IGNORECASE)
+_HOPE_Q = re.compile(r"\b(hop(e|es|ed|ing)|wish(es|ed|ing)?)\b", re.IGNORECASE)
 # "In what year …?" asks for a year: "in August" does not answer it.
 _YEAR_Q = re.compile(r"\b(what|which)\s+year(?![\w-])", re.IGNORECASE)
 # "Exactly how many …?" asks for a count: "hundreds" or "several" does not answer it.
@@ -46,7 +46,7 @@ _EXACT_COUNT_Q = re.compile(
 )
 # "What did Kishida say about …?" asks for words someone said: a sentence must report speech.
 _SPEECH_Q = re.compile(
-    r"^\s*what\s+(?:did|does|do|has|have|had|will|would)\s+(.+?)\s+(?:say|tell|claim|state|"
+    r"^\s*what\s+(?:\w+ly\s+)?(?:did|does|do|has|have|had|will|would)\s+(.+?)\s+(?:say|tell|claim|state|"
     r"announce|speculate|remark|comment|reply|respond|warn|declare|pledge|promise|vow|insist|"
     r"predict|argue)\b",
     re.IGNORECASE,
@@ -60,7 +60,7 @@ _REACTION_Q = re.compile(
 # "What does China think about …?", "How does Seoul view …?" ask for a party's view: a sentence
 # must report what that party said or how it reacted, not merely name it.
 _VIEW_Q = re.compile(
-    r"^\s*what\s+(?:did|does|do|has|have|had|will|would|might)\s+(.+?)\s+(?:\w+ly\s+)?(?:think|"
+    r"^\s*what\s+(?:\w+ly\s+)?(?:did|does|do|has|have|had|will|would|might)\s+(.+?)\s+(?:\w+ly\s+)?(?:think|"
     r"thought|feel|felt|believe|make\s+of|made\s+of)\b"
     r"|^\s*how\s+(?:did|does|do|has|have|had|will|would|might)\s+(.+?)\s+(?:view|see|regard|"
     r"feel\s+about)\b",
@@ -69,6 +69,14 @@ _VIEW_Q = re.compile(
 # A lower-case speaker is a name when it is a nation ("what does china think …") or a word no
 # English dictionary knows ("what did kishida say …"); "the pact", "the author" are no speakers.
 _NATIONS = frozenset(tokenize("china japan korea usa russia australia taiwan"))
+
+# "Journalist checking a quote: what exactly did Trump claim …?": a few words before a colon, then
+# the question itself.
+_PREAMBLE = re.compile(
+    r"^[^:?]{1,60}:\s+(?=(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|"
+    r"has|have|had|can|could|will|would|should)\b)",
+    re.IGNORECASE,
+)
 
 # --- what the question asks for ---------------------------------------------------------
 # "How much" asks for a quantity only with a word of amount ("how much effect …?" does not).
@@ -225,6 +233,7 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
     unknown: then nothing counts as absent). The names and role of a follow-up may be in the
     earlier turns, so they are checked only for a question that stands alone."""
     standalone = question == query
+    question = _PREAMBLE.sub("", question)
     wants = answer_type(question)
     known: Container[str] = vocabulary if vocabulary is not None else _Everything()
     absent = vocabulary is not None and (

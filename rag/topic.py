@@ -4,7 +4,7 @@ question, and with the abbreviations a reader types spelled out as the documents
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Sequence
+from collections.abc import Container, Mapping, Sequence
 
 from .keyword import tokenize
 
@@ -34,6 +34,12 @@ QUESTION_WORDS = frozenset(
         " feels really exactly currently probably generally usually often help helps helped"
         " helping due part use used using make makes made way ways thing things sort"
         " become becomes became becoming eventually ultimately finally"
+        # More function words BM25's list lacks ("Who were the three leaders …?").
+        # Copulas BM25's list lacks ("Who were the three leaders …?"); what a reader asks to be
+        # done with the text, and how a photo relates to it.
+        " am were being summarise summarize summary summarising summarizing explain overview"
+        " briefly"
+        " pictured depicted shown"
     )
 )
 
@@ -44,7 +50,8 @@ _ABBREVIATIONS = {
     "PM": "Prime Minister", "FM": "Foreign Minister", "DPRK": "North Korea", "ROK": "South Korea",
     "PRC": "China", "ROC": "Taiwan", "UK": "United Kingdom", "EU": "European Union",
     "UN": "United Nations", "N. Korea": "North Korea", "S. Korea": "South Korea",
-    "NK": "North Korea", "SK": "South Korea", "nk": "North Korea",
+    "NK": "North Korea", "SK": "South Korea", "nk": "North Korea", "sk": "South Korea",
+    "def min": "defence minister", "Def Min": "Defence Minister", "defmin": "defence minister",
 }
 _ABBREVIATION = re.compile(
     r"(?<![\w.])("
@@ -64,6 +71,14 @@ _SYNONYMS = {
     "turn into": ("evolve into",), "turns into": ("evolves into",), "grow into": ("evolve into",),
     "grows into": ("evolves into",), "develop into": ("evolve into",),
     "develops into": ("evolves into",), "morph into": ("evolve into",), "morphs into": ("evolves into",),
+    # a wish is a hope; a programme, an agenda; "single out", "point to"; "come true", "be realised"
+    "wish": ("hope",), "wishes": ("hopes",), "agenda": ("program", "programme", "plan"),
+    "single out": ("point to",), "singles out": ("points to",), "singled out": ("pointed to",),
+    "come true": ("realised", "realized"), "comes true": ("realised", "realized"),
+    # what could end something is what it must survive ("What could derail the framework?")
+    **dict.fromkeys(
+        "derail kill sink wreck scupper doom unravel undo torpedo destroy".split(), ("survive",)
+    ),
     # a capital for its country ("NK and Moscow")
     "moscow": ("Russia",), "beijing": ("China",), "pyongyang": ("North Korea",),
     "canberra": ("Australia",),
@@ -74,20 +89,34 @@ _SYNONYM = re.compile(
 )
 
 
-def use_document_words(question: str, vocabulary: Container[str] | None) -> str:
+# "a 3-way pact": the documents write numbers in words ("three-way").
+_NUMBER_WORDS = dict(zip("23456789", "two three four five six seven eight nine".split(), strict=True))
+_DIGIT_COMPOUND = re.compile(r"(?<![\w.,])([2-9])-(?=[A-Za-z])")
+
+
+# An acronym a reader may type for a phrase the documents spell out ("RNC").
+_ACRONYM = re.compile(r"(?<![\w.])([A-Z]{3,6})(?![\w.])")
+
+
+def use_document_words(
+    question: str, vocabulary: Container[str] | None, acronyms: Mapping[str, str] | None = None
+) -> str:
     """The question in the documents' words, where it uses one they lack: "Who is the Japanese
     PM?" → "… Prime Minister?", "Is Australia part of this deal?" → "… this pact?" (else the
     word counts as one the documents lack, a sign they cannot answer)."""
     if vocabulary is None:
         return question
     question = _ABBREVIATION.sub(lambda m: _theirs(m[1], [_ABBREVIATIONS[m[1]]], vocabulary), question)
+    if acronyms:  # "his RNC acceptance speech" → "his Republican National Convention …"
+        question = _ACRONYM.sub(lambda m: _theirs(m[1], [acronyms.get(m[1], m[1])], vocabulary), question)
+    question = _DIGIT_COMPOUND.sub(lambda m: _theirs(m[1], [_NUMBER_WORDS[m[1]]], vocabulary) + "-", question)
     return _SYNONYM.sub(lambda m: _theirs(m[1], _SYNONYMS[m[1].lower()], vocabulary), question)
 
 
 def _theirs(word: str, alternatives: Sequence[str], vocabulary: Container[str]) -> str:
     """The word, if a document uses it; else the first alternative every word of which the
     documents use; else the word as typed."""
-    if any(t in vocabulary for t in tokenize(word)):
+    if all(t in vocabulary for t in tokenize(word)):
         return word
     return next((alt for alt in alternatives if all(t in vocabulary for t in tokenize(alt))), word)
 
@@ -97,8 +126,11 @@ def _theirs(word: str, alternatives: Sequence[str], vocabulary: Container[str]) 
 _WHOSE_VIEW = re.compile(
     r"\b(?:(?:in|according\s+to)\s+)?(?:the|this)\s+(?:author|writer)(?:[’']s)?"
     r"(?:\s+(?:view|opinion|words|assessment)\b|(?:\s+(?:really|actually|truly|ultimately|personally|seriously|honestly|still|also|even))?(?=\s+(?:thinks?|thought|says?|said|suggests?|"
-    r"believes?|argues?|expects?|hopes?|sees?|means?|fears?|wants?|calls?)\b))"
-    r"|\b(?:in|according\s+to)\s+(?:the|this)\s+(?:author|writer)\b",
+    r"believes?|argues?|expects?|hopes?|sees?|means?|fears?|wants?|calls?|saying|suggesting|wish(?:es)?|"
+    r"impl(?:y|ies|ying)|claims?|feels?|reckons?|predicts?|considers?)\b))"
+    r"|\b(?:in|according\s+to)\s+(?:the|this)\s+(?:author|writer)\b"
+    # "Is the author optimistic …?" (but "Who is the author?" asks for the author)
+    r"|(?<!who\s)(?<!what\s)\b(?:is|was|does|did)\s+(?:the|this)\s+(?:author|writer)\b(?![’']s)",
     re.IGNORECASE,
 )
 

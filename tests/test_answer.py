@@ -704,8 +704,8 @@ def test_words_about_the_article_and_about_hurry_are_no_topic(seeded_assistant: 
 
 def test_a_verb_the_documents_lack_is_weak_evidence_they_cannot_answer(seeded_assistant: Any) -> None:
     """The seed says the framework must "survive domestic politics"; it never says "stop". With
-    only "framework" left ("What could derail the framework?") what is asked is unclear, and
-    the verb still counts."""
+    only "framework" left ("What could replace the framework?") what is asked is unclear, and
+    the verb still counts. (What could "derail" it is what it must survive: see topic.py.)"""
     from rag.topic import absent_predicates
 
     keyword = seeded_assistant.searcher().keyword
@@ -718,4 +718,5 @@ def test_a_verb_the_documents_lack_is_weak_evidence_they_cannot_answer(seeded_as
     assert_answers(seeded_assistant, why, "most consequential developments")
     assert seeded_assistant.answer("what would the trilateral framework mean to vietnam?").abstained
     assert_answers(seeded_assistant, "What could stop the framework from lasting?", "domestic politics")
-    assert seeded_assistant.answer("What could derail the framework?").abstained
+    assert seeded_assistant.answer("What could replace the framework?").abstained
+    assert_answers(seeded_assistant, "What could derail the framework?", "domestic politics")

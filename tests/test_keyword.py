@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,26 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
         assert np.allclose(back.score_all(q), idx.score_all(q))
         assert back.search(q, 3) == idx.search(q, 3)
     assert "安全" in back and "zzz" not in back
+
+
+def test_acronyms_of_capitalised_phrases_are_kept_and_an_older_index_is_rebuilt(tmp_path: Path) -> None:
+    """"RNC" for "Republican National Convention": three to six capitalised words, with "of" …
+    between; never across a line break (a heading and the next line are no phrase)."""
+    texts = [
+        "He spoke at the Republican National Convention in July.",
+        "The Ministry of Foreign Affairs said so.",
+        "Lowy Institute\n\nJapan Today",
+        "Just Two words here.",
+    ]
+    idx = KeywordIndex.build(["a", "b", "c", "d"], texts)
+    assert idx.acronyms == {"RNC": "Republican National Convention", "MFA": "Ministry of Foreign Affairs"}
+    idx.save(tmp_path / "kw")
+    back = KeywordIndex.load(tmp_path / "kw")
+    assert back is not None and back.acronyms == idx.acronyms
+    meta = json.loads((tmp_path / "kw" / "ids.json").read_text())
+    del meta["acronyms"]  # as written before acronyms were kept: rebuilt from the store
+    (tmp_path / "kw" / "ids.json").write_text(json.dumps(meta))
+    assert KeywordIndex.load(tmp_path / "kw") is None
 
 
 def test_load_of_missing_or_broken_index_is_none(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from rag.question import read_question
 from rag.rewrite import rewrite, without_answer
 from rag.sentence_checks import REACTION, SPEECH, VIEW
-from rag.topic import absent_predicates
+from rag.topic import absent_predicates, content_terms, use_document_words
 
 
 def read(question: str) -> Any:
@@ -91,3 +91,48 @@ def test_a_sentence_that_refers_back_is_read_with_the_one_before(seeded_assistan
     # a question the two sentences together do not answer still abstains
     sign = "When will the three defence ministers formally sign the framework?"
     assert seeded_assistant.answer(sign).abstained
+
+
+def test_words_that_only_shape_the_question_are_no_topic(seeded_assistant: Any) -> None:
+    """Copulas ("were"), requests ("summarise"), a photo's relation ("pictured") and whose
+    view it is ("is the author optimistic", "is the writer saying") say nothing of the topic;
+    "Who is the author?" asks for the author."""
+    assert content_terms("Who were the three leaders pictured together?") == {"three", "leader", "togeth"}
+    assert content_terms("summarise the framework's agenda") == {"framework", "agenda"}
+    assert content_terms("Is the author optimistic about Seoul?") == {"optimist", "seoul"}
+    assert content_terms("is the writer saying it will last") == {"last"}
+    assert content_terms("Who is the author of this commentary?") == {"author"}
+    answers(seeded_assistant, "Who were the three leaders pictured together at Camp David?", "Joe Biden")
+    agenda = "summarise what activities are on the framework's agenda"
+    answers(seeded_assistant, agenda, "policy consultations")
+
+
+def test_everyday_words_and_idioms_are_read_as_the_documents_say_them(seeded_assistant: Any) -> None:
+    """A wish is a hope, to "single out" is to "point to", to "come true" is to be "realised",
+    and what could "kill" or "derail" something is what it must survive."""
+    for question, expected in (
+        ("What does the writer wish the pact will eventually become?", "lasting pact"),
+        ("Which threats does the framework single out?", "military expansion"),
+        ("is the author saying shin's hope is likely to come true", "stars are aligning"),
+        ("what could kill the deal", "domestic politics"),
+    ):
+        answers(seeded_assistant, question, expected)
+
+
+def test_abbreviations_digits_and_acronyms_are_spelled_out(seeded_assistant: Any) -> None:
+    """ "sk def min", "3-way", "RNC": the seed writes "South Korean Defence Minister",
+    "three-way", "Republican National Convention"; a preamble before a colon is no question."""
+    keyword = seeded_assistant.searcher().keyword
+    assert use_document_words("a 3-way pact", keyword) == "a three-way pact"
+    assert use_document_words("a 3-way pact, a 7-day week", None) == "a 3-way pact, a 7-day week"
+    assert use_document_words("his RNC speech", keyword, keyword.acronyms) == (
+        "his Republican National Convention speech"
+    )
+    assert use_document_words("NATO and the RNC", keyword, {}) == "NATO and the RNC"  # none known
+    quote = "Journalist checking a quote: what exactly did Trump claim about Kim in his RNC speech?"
+    assert read(quote).speaker == {"trump"}
+    answers(seeded_assistant, quote, "misses me")
+    where = "sk def min said he'd move fast on formalising the 3-way pact - where did he say that"
+    answers(seeded_assistant, where, "TV interview")
+    japan = [("who is japan's def min in the article", "")]
+    answers(seeded_assistant, "and the american one", "Lloyd Austin", japan)
