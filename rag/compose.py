@@ -17,7 +17,7 @@ from .embeddings import Embedder
 from .keyword import KeywordIndex, tokenize
 from .question import read_question
 from .retrieve import Hit
-from .rewrite import asks_about_what_was_said, without_answer
+from .rewrite import asks_about_what_was_said, asks_for_a_take_on_words, without_answer
 from .schema import Answer, Citation
 from .sentence_checks import SPEECH
 from .topic import absent_predicates, content_terms
@@ -26,6 +26,8 @@ from .topic import absent_predicates, content_terms
 # "it" refer within the sentence too often to count.
 _REFERS_BACK = re.compile(r"\b(?:they|them)\b", re.IGNORECASE)
 _CONTEXT_MARGIN = 0.06  # a sentence read with the one before must match that much better
+# "What does the headline say …?": a title or heading is what is asked for, not a lesser answer.
+_TITLE_Q = re.compile(r"\b(?:title|headline|heading|subtitle|standfirst)s?\b", re.IGNORECASE)
 # The issue asks for this plain wording; the UI and CLI show ``Answer.related`` after it.
 NOT_FOUND = "Not found in the indexed documents: none of them answers this question."
 
@@ -138,13 +140,20 @@ class Composer:
             c = raw[i]
             score = 0.55 * sim + 0.30 * cover[i] + 0.15 * c.hit.score - 0.30 * unknown**2
             score -= max(0.0, float(sims_reduced[j]) - sim - 0.03)
-            if _is_heading(c.text):
+            if _is_heading(c.text) and not _TITLE_Q.search(asking):
                 score *= 0.85
             score *= reading.factor(c.text)
             if said and _repeats(c.text, said, 2 if about_said else 4):
                 score *= 0.3 if about_said else 0.75
                 quoted.append((c.hit.metadata.get("source"), c.end))
             out.append(Candidate(c.text, c.hit, c.start, c.end, sim, cover[i], score))
+        if not said and asks_for_a_take_on_words(question):
+            # the best sentence reporting words said is the remark asked about, not the take on it
+            reports = [c for c in out if c.score > 0 and SPEECH.search(c.text)]
+            remark = max(reports, key=lambda c: c.score, default=None)
+            if remark:
+                out = [replace(c, score=c.score * 0.3) if c is remark else c for c in out]
+                about_said, quoted = True, [(remark.hit.metadata.get("source"), remark.end)]
         if about_said:
             out = _after_what_was_said(out, quoted)
         out.sort(key=lambda c: -c.score)

@@ -63,7 +63,9 @@ _VIEW_Q = re.compile(
     r"^\s*what\s+(?:\w+ly\s+)?(?:did|does|do|has|have|had|will|would|might)\s+(.+?)\s+(?:\w+ly\s+)?(?:think|"
     r"thought|feel|felt|believe|make\s+of|made\s+of)\b"
     r"|^\s*how\s+(?:did|does|do|has|have|had|will|would|might)\s+(.+?)\s+(?:view|see|regard|"
-    r"feel\s+about)\b",
+    r"feel\s+about)\b"
+    r"|^\s*what\s+(?:is|was|are|were)\s+(.+?)[’']s?\s+(?:opinion|opinions|view|views|position|stance|"
+    r"take|assessment|verdict)\s+(?:of|on|about|regarding)\b",
     re.IGNORECASE,
 )
 # A lower-case speaker is a name when it is a nation ("what does china think …") or a word no
@@ -83,7 +85,7 @@ _PREAMBLE = re.compile(
 _ADVERBS_OF_PRECISION = frozenset("exactly precisely roughly approximately about around".split())
 _ABOUT = r"^\s*(?:(?:" + "|".join(sorted(_ADVERBS_OF_PRECISION)) + r")\W+)?"
 _QUANTITY_Q = re.compile(
-    _ABOUT + r"(?:how\s+many\b|how\s+much\s+(\w+\s+){0,3}?(cost|costs|money|funding|budget|spend|"
+    _ABOUT + r"(?:how\s+many\b|how\s+much\s+([\w-]+\s+){0,8}?(cost|costs|money|funding|budget|spend|"
     r"spent|worth|pay|paid)\b)",
     re.IGNORECASE,
 )
@@ -152,7 +154,7 @@ _VERBS_AFTER_WHAT = frozenset(
 )
 _NO_THING = frozenset(
     "else people person persons one ones thing things stuff kind sort type details detail information "
-    "facts".split()
+    "facts event events occasion occasions position positions role roles job post title".split()
 )
 # A front-matter field kept after a document's body ("publisher: Lowy Institute"), and the
 # question words that ask for the common fields.
@@ -247,7 +249,8 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         voice, speech = REACTION, reaction
     elif view := _VIEW_Q.match(question):
         voice, speech = VIEW, view
-    speaker = _speaker(question, speech[1] or speech[2]) if speech and standalone else set()
+    who = next((g for g in speech.groups() if g), "") if speech else ""
+    speaker = _speaker(question, who) if who and standalone else set()
     return Reading(
         wants,
         frozenset(tokenize(question)) | frozenset(tokenize(query)),
@@ -267,6 +270,8 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
 def _speaker(question: str, who: str) -> set[str]:
     """The tokens of the speaker ``who`` in a question about what they said or think."""
     named = question_names(question) & set(tokenize(who))
+    if named and re.search(r"[’']s\s", who) and len(who.split()) <= 4:  # "Australia's defence minister"
+        return {t for t in tokenize(who) if t not in QUESTION_WORDS}
     if named or any(c.isupper() for c in who):
         return named
     from .spelling import is_dictionary_word
@@ -316,8 +321,8 @@ def asked_role(question: str) -> set[str]:
     sentence naming some other country's defence minister does not answer it, nor one about
     Australia alone. A long description ("who is capable of coaxing …") is no role."""
     match = _WHO_IS.match(question)
-    if not match or len(words := match.group(1).split()) > 5:
-        return set()
+    if not match or len(words := match.group(1).split()) > 5 or words[0].lower().endswith("ed"):
+        return set()  # "Who is credited for …": a participle, no role
     names = " ".join(w for w in words if w[:1].isupper())
     head = words[words.index("of") - 1] if "of" in words[1:] else words[-1]  # "minister of Japan"
     return {t for t in tokenize(f"{names} {head}") if t not in QUESTION_WORDS}

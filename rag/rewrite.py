@@ -67,6 +67,27 @@ _ABOUT_SAID = re.compile(
 )
 
 
+# "How seriously does the writer take Trump's remark that …?": the writer's reading of words someone
+# said, asked without a previous answer to point back at.
+_WORDS_SAID = re.compile(
+    r"\b(?:remarks?|comments?|claims?|statements?|quips?|boasts?|jibes?|lines?|speculation|assertions?)\b",
+    re.IGNORECASE,
+)
+_WRITER = re.compile(r"\b(?:author|writer|article|piece|commentary)\b", re.IGNORECASE)
+_TAKE = re.compile(
+    r"\b(?:take|takes|make\s+of|makes\s+of|view|views|read|reads|interpret|interprets|treat|treats|"
+    r"regard|regards|think|thinks|judge|judges|assess|assesses|see|sees|seriously)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_a_take_on_words(question: str) -> bool:
+    """Does the question ask what the document makes of words someone said ("What does the
+    author make of Trump's claim …?"), rather than for the words ("What was Trump's remark,
+    according to the article?")?"""
+    return all(p.search(question) for p in (_WORDS_SAID, _WRITER, _TAKE))
+
+
 def asks_about_what_was_said(question: str) -> bool:
     """Does the follow-up ask about words said earlier ("that remark")?"""
     return bool(_ABOUT_SAID.search(question))

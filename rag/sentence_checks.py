@@ -65,7 +65,8 @@ _VAGUE_NUMBERS = frozenset(
 )
 
 SPEECH = re.compile(
-    r"[“”\"]|\b(said|says|say|saying|told|tells|stated|states|statement|claimed|claims|speculated|"
+    r"[“”\"]|\b(said|says|say|saying|told|tells|stated|(?<!united\s)states|statement|claimed|claims|"
+    r"speculated|"
     r"announced|announces|announcement|remarked|remarks|commented|replied|responded|warned|"
     r"declared|pledged|promised|vowed|insisted|added|predicted|argued|argues|interview|speech|"
     r"according)\b",

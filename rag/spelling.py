@@ -19,6 +19,9 @@ _QUESTION_TYPOS = {
     "wehn": "when", "wher": "where", "whre": "where", "hw": "how", "hwo": "how", "whcih": "which",
 }
 _SHORTEST = 5  # shorter words have too many neighbours one edit away ("sato" → "nato")
+# A capitalised word is a name: corrected only when this long and no English word ("Kihera" →
+# "Kihara"; a name the documents lack must otherwise stay a stranger: "Sato" is not "Nato").
+_SHORTEST_NAME = 6
 _RARE = 500  # a dictionary word seen fewer times than this may still be a slip (see _slip)
 _LONGEST = 30  # longer "words" are no typos, and their edits would cost time and memory
 # Contractions typed without the apostrophe are no typos of the documents' words.
@@ -54,9 +57,10 @@ def correct_typos(question: str, words: Mapping[str, int], vocabulary: Container
     ``words`` counts the documents' words (lower-case); ``vocabulary`` holds their index terms.
     A word is left alone when the documents use it (as typed, or stemmed alike), when an
     English dictionary knows it ("stop" is not a typo of the documents' "step"; a rare word
-    with one of their letters dropped still is: "minster" → "minister"), when it is
-    capitalised (a name the documents lack must stay a stranger: "Sato" is not "Nato"), when
-    it is shorter than five letters, or when no document word is one edit away.
+    with one of their letters dropped still is: "minster" → "minister"), when it is a
+    capitalised name shorter than six letters or an English word (a name the documents lack
+    must stay a stranger: "Sato" is not "Nato"), when it is shorter than five letters, or when
+    no document word is one edit away.
     Of several, the most frequent wins."""
     if not words:
         return question
@@ -67,7 +71,9 @@ def correct_typos(question: str, words: Mapping[str, int], vocabulary: Container
         first = not question[: match.start()].strip()
         if first and lower in _QUESTION_TYPOS:
             return _same_case(_QUESTION_TYPOS[lower], word)
-        if not _SHORTEST <= len(word) <= _LONGEST or word[0].isupper() or lower in _CONTRACTIONS:
+        if not _SHORTEST <= len(word) <= _LONGEST or lower in _CONTRACTIONS:
+            return word
+        if word[0].isupper() and (len(word) < _SHORTEST_NAME or _english().known(_spellings(lower))):
             return word
         if lower in words or all(t in vocabulary for t in tokenize(lower)):
             return word

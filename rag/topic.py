@@ -34,12 +34,11 @@ QUESTION_WORDS = frozenset(
         " feels really exactly currently probably generally usually often help helps helped"
         " helping due part use used using make makes made way ways thing things sort"
         " become becomes became becoming eventually ultimately finally"
-        # More function words BM25's list lacks ("Who were the three leaders …?").
         # Copulas BM25's list lacks ("Who were the three leaders …?"); what a reader asks to be
         # done with the text, and how a photo relates to it.
         " am were being summarise summarize summary summarising summarizing explain overview"
-        " briefly"
-        " pictured depicted shown"
+        " briefly pictured depicted shown credit credited credits title headline heading"
+        " position positions role roles job"
     )
 )
 
@@ -77,8 +76,16 @@ _SYNONYMS = {
     "come true": ("realised", "realized"), "comes true": ("realised", "realized"),
     # what could end something is what it must survive ("What could derail the framework?")
     **dict.fromkeys(
-        "derail kill sink wreck scupper doom unravel undo torpedo destroy".split(), ("survive",)
+        "derail kill sink wreck scupper doom unravel undo torpedo destroy prevent threaten endanger "
+        "jeopardise jeopardize".split(),
+        ("survive",),
     ),
+    # what something stands for is what it represents, at its core
+    "stand for": ("represent",), "stands for": ("represents",), "signify": ("represent",),
+    "signifies": ("represents",), "symbolise": ("represent",), "symbolises": ("represents",),
+    "symbolize": ("represent",), "symbolizes": ("represents",), "fundamentally": ("at its core",),
+    "essentially": ("at its core",), "photograph": ("photo",), "photographs": ("photos",),
+    "picture": ("photo",), "image": ("photo",),
     # a capital for its country ("NK and Moscow")
     "moscow": ("Russia",), "beijing": ("China",), "pyongyang": ("North Korea",),
     "canberra": ("Australia",),
@@ -121,16 +128,22 @@ def _theirs(word: str, alternatives: Sequence[str], vocabulary: Container[str]) 
     return next((alt for alt in alternatives if all(t in vocabulary for t in tokenize(alt))), word)
 
 
-# "Does the author (really) think …", "in the writer's view", "according to the author": whose opinion
-# is asked, not what it is about. ("Who is the author?" keeps the word: there it is the topic.)
-_WHOSE_VIEW = re.compile(
+# "Does the author think …", "in the writer's view", "is the author optimistic …": whose opinion is
+# asked, not what it is about; unless the question asks who the author is. So are the words that
+# ask to confirm a claim ("Am I right that …", "Is it true that …").
+_THE_AUTHOR = re.compile(
     r"\b(?:(?:in|according\s+to)\s+)?(?:the|this)\s+(?:author|writer)(?:[’']s)?"
-    r"(?:\s+(?:view|opinion|words|assessment)\b|(?:\s+(?:really|actually|truly|ultimately|personally|seriously|honestly|still|also|even))?(?=\s+(?:thinks?|thought|says?|said|suggests?|"
-    r"believes?|argues?|expects?|hopes?|sees?|means?|fears?|wants?|calls?|saying|suggesting|wish(?:es)?|"
-    r"impl(?:y|ies|ying)|claims?|feels?|reckons?|predicts?|considers?)\b))"
-    r"|\b(?:in|according\s+to)\s+(?:the|this)\s+(?:author|writer)\b"
-    # "Is the author optimistic …?" (but "Who is the author?" asks for the author)
-    r"|(?<!who\s)(?<!what\s)\b(?:is|was|does|did)\s+(?:the|this)\s+(?:author|writer)\b(?![’']s)",
+    r"(?:\s+(?:view|opinion|words|assessment)\b)?",
+    re.IGNORECASE,
+)
+_WHO_THE_AUTHOR_IS = re.compile(
+    r"\bwho\s+(?:is|was|[’']s)\s+(?:the|this)\s+(?:author|writer)\b|\bwho\s+wrote\b|\bwritten\s+by\b"
+    r"|\bname\s+of\s+(?:the|this)\s+(?:author|writer)\b|\b(?:author|writer)[’']s\s+name\b",
+    re.IGNORECASE,
+)
+_CONFIRM = re.compile(
+    r"^\s*(?:am\s+i\s+right|is\s+it\s+(?:true|correct|right)|(?:can|could)\s+you\s+confirm|"
+    r"i\s+(?:read|heard)|do\s+i\s+understand\s+(?:it\s+)?correctly)(?:\s+that)?\b",
     re.IGNORECASE,
 )
 
@@ -158,5 +171,7 @@ def absent_predicates(text: str, vocabulary: Container[str]) -> set[str]:
 
 def content_terms(text: str) -> set[str]:
     """Topic words of a text: stemmed, without stopwords and question words."""
-    return set(tokenize(_WHOSE_VIEW.sub(" ", text))) - QUESTION_WORDS
+    if not _WHO_THE_AUTHOR_IS.search(text):
+        text = _THE_AUTHOR.sub(" ", text)
+    return set(tokenize(_CONFIRM.sub(" ", text))) - QUESTION_WORDS
 

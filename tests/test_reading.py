@@ -136,3 +136,37 @@ def test_abbreviations_digits_and_acronyms_are_spelled_out(seeded_assistant: Any
     answers(seeded_assistant, where, "TV interview")
     japan = [("who is japan's def min in the article", "")]
     answers(seeded_assistant, "and the american one", "Lloyd Austin", japan)
+
+
+def test_titles_photos_positions_and_events_are_asked_for_by_their_kind(seeded_assistant: Any) -> None:
+    """A question about the title reads headings as answers; "photograph" is the seed's
+    "photo" and "who is credited" asks for a name, not a role; "position" and "event" are kinds
+    of thing, not absent attributes; a misspelt surname ("Kihera") is read as the seed's."""
+    title = "What does the title of the piece say the author is hoping for?"
+    answers(seeded_assistant, title, "lasting pact")
+    photo = "Who is credited for the first photograph, the one about the framework's work program?"
+    answers(seeded_assistant, photo, "Muhammad Farhad")
+    answers(seeded_assistant, "What position does Kihera Minoru hold?", "Defence Minister Kihara Minoru")
+    history = [("What did Trump claim about Kim in his acceptance speech?", "")]
+    answers(seeded_assistant, "At which event did he say it?", "Republican National Convention", history)
+
+
+def test_paraphrases_of_what_the_framework_is_and_what_threatens_it(seeded_assistant: Any) -> None:
+    """"stand for" / "fundamentally" are the seed's "represents" / "at its core"; what might
+    "prevent" it from lasting is what it must survive; "Am I right that …" asks nothing itself."""
+    stands = "What does the framework fundamentally stand for between South Korea and Japan?"
+    answers(seeded_assistant, stands, "strategic reconciliation")
+    prevent = "What might prevent the framework from lasting, according to the article's summary line?"
+    answers(seeded_assistant, prevent, "domestic politics")
+    assert content_terms("Am I right that Seoul would prefer to wait?") == {"seoul", "prefer", "wait"}
+    assert content_terms("Is it true that Seoul is eager?") == {"seoul", "eager"}
+
+
+def test_a_cost_or_a_named_partys_opinion_the_seed_lacks_is_not_answered(seeded_assistant: Any) -> None:
+    """No cost is given; no Australian minister is quoted ("United States" reports no speech)."""
+    cost = "How much will the real-time missile warning data sharing mechanism cost?"
+    assert seeded_assistant.answer(cost).abstained
+    opinion = "What is Australia's defence minister's opinion of the trilateral framework?"
+    assert read(opinion).speaker == {"australia", "defenc", "minist"} and read(opinion).voice is VIEW
+    assert seeded_assistant.answer(opinion).abstained
+    assert not SPEECH.search("partners including the United States") and SPEECH.search("the minister states")

@@ -56,7 +56,7 @@ def test_words_that_are_not_typos_are_left_alone() -> None:
     assert fix("What could stop the framework?") == "What could stop the framework?"  # English, not "step"
     assert fix("Did they normalise relations?") == "Did they normalise relations?"  # British spelling
     assert fix("Who is Marles?") == "Who is Marles?"  # a name the documents lack
-    assert fix("Fredom said what?") == "Fredom said what?"  # capitalised: maybe a name, not "Freedom"
+    assert fix("Fredo said what?") == "Fredo said what?"  # a short name: maybe not "Freedom"
     assert fix("what did sato say") == "what did sato say"  # too short to tell from "nato"
     assert fix("theyre in the framwork") == "theyre in the framework"  # a contraction, not "there"
     assert fix("What is the exercises' aim?") == "What is the exercises' aim?"  # stemmed alike
@@ -96,3 +96,14 @@ def test_a_misspelt_question_is_answered_and_shows_what_was_searched(seeded_assi
     assert not a.abstained and "policy consultations" in a.text, a.text
     assert a.query == "what does the framework work program include?"
     assert a.question == "wat does the framwork work program include?"
+
+
+def test_a_long_capitalised_name_one_edit_from_the_documents_is_theirs() -> None:
+    """"Kihera" is no English word and one edit from the documents' "kihara"; "Sato" is too
+    short to tell from "Nato", and an English word stays as typed."""
+    words = {"kihara": 3, "nato": 2, "austin": 2, "minoru": 1}
+    vocabulary = {"kihara", "nato", "austin", "minoru"}
+    kihera = "What post does Kihera Minoru hold?"
+    assert correct_typos(kihera, words, vocabulary) == "What post does Kihara Minoru hold?"
+    assert correct_typos("Who is Sato?", words, vocabulary) == "Who is Sato?"
+    assert correct_typos("Is Austin in Texas?", words, vocabulary) == "Is Austin in Texas?"
