@@ -90,7 +90,7 @@ class Composer:
                 context.append(f"{previous} {text}" if previous and _REFERS_BACK.search(text) else "")
         if not raw:
             return []
-        terms = content_terms(query)
+        terms = _theirs(content_terms(query), keyword)
         if keyword and len({t for t in terms if t in keyword}) >= 2:
             # "What could stop the framework from lasting?": the documents say "survive", not
             # "stop"; with two topic words of theirs left, what is asked is still clear.
@@ -101,7 +101,7 @@ class Composer:
         missing = {t for t in terms if keyword and t not in keyword}
         unknown = sum(weight[t] for t in missing) / total
         cover = [sum(weight[t] for t in terms & content_terms(c.text)) / total for c in raw]
-        own = content_terms(question) & terms if question and question != query else set()
+        own = _theirs(content_terms(question), keyword) & terms if question and question != query else set()
         if own:
             own_total = sum(weight[t] for t in own)
             cover = [
@@ -234,6 +234,14 @@ def _too_short(text: str) -> bool:
     """Fewer than three words: a fragment, not an answer. Japanese and Chinese write no
     spaces, so there every two CJK characters count as a word."""
     return len(text.split()) + len(_CJK_CHAR.findall(text)) // 2 < 3
+
+
+def _theirs(terms: set[str], keyword: KeywordIndex | None) -> set[str]:
+    """The terms, each the corpus lacks read as one of its own word family ("optimistic" as
+    "optimism")."""
+    if not keyword:
+        return terms
+    return {keyword.kin(t) or t for t in terms}
 
 
 def _is_heading(text: str) -> bool:

@@ -24,6 +24,7 @@ _TOKEN = re.compile(
     r"|[^\W_]+",
     re.UNICODE,
 )
+_KIN = 5  # letters two stems of one word family share at least (see KeywordIndex.kin)
 _PLAIN_WORD = re.compile(r"\b[a-z]{3,}\b")  # what typo correction may correct a word to
 # Three to six capitalised words, maybe with "of", "and" … between ("Republican National
 # Convention", "Ministry of Foreign Affairs"): the phrases whose acronyms a reader may type.
@@ -103,6 +104,7 @@ class KeywordIndex:
         self.df = df or {}  # term → number of chunks containing it
         self.words = words or {}  # lower-case word as written → how often (for typo correction)
         self.acronyms = acronyms or {}  # "RNC" → "Republican National Convention"
+        self._families: dict[str, list[str]] | None = None  # first letters → terms (for ``kin``)
         self._pos = {cid: i for i, cid in enumerate(ids)}
         self.stamp = ids_stamp(ids)
 
@@ -131,6 +133,20 @@ class KeywordIndex:
         n = len(self.ids)
         d = self.df.get(term, 0)
         return math.log((n - d + 0.5) / (d + 0.5) + 1.0)
+
+    def kin(self, term: str) -> str | None:
+        """The indexed term of the same word family as ``term``, when the corpus lacks it: one
+        stem starts with the other, and both have five letters or more ("optimistic" →
+        "optimist" → the corpus's "optim", from "optimism")."""
+        if len(term) < _KIN or term in self or not self.ids:
+            return None
+        if self._families is None:
+            self._families = {}
+            for t in self._model.vocab_dict:
+                if len(t) >= _KIN and t.isalpha():
+                    self._families.setdefault(t[:_KIN], []).append(t)
+        kin = [t for t in self._families.get(term[:_KIN], ()) if term.startswith(t) or t.startswith(term)]
+        return max(kin, key=lambda t: (self.df.get(t, 0), t)) if kin else None
 
     def __contains__(self, term: object) -> bool:
         """Is this (tokenized) term anywhere in the indexed text?"""

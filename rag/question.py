@@ -25,11 +25,13 @@ from .sentence_checks import (
 from .topic import QUESTION_WORDS
 
 # "When will …?" asks about the future: a sentence about what already happened does not answer.
-_FUTURE_Q = re.compile(r"^\s*when\s+will\b|\b(next|upcoming|future)\b", re.IGNORECASE)
+_FUTURE_Q = re.compile(
+    r"^\s*when\s+will\b|\b(next|upcoming|future|scheduled|planned|slated|due)\b", re.IGNORECASE
+)
 # "On what exact date …?" asks for a day: a month alone does not answer it.
 _DAY_Q = re.compile(
     r"\b(exact|precise|specific)\s+(date|day)(?![\w-])|\b(what|which)\s+day(?![\w-])"
-    r"|\bon\s+(what|which)\s+date(?![\w-])",
+    r"|\bon\s+(?:exactly\s+|precisely\s+)?(what|which)\s+date(?![\w-])",
     re.IGNORECASE,
 )
 # "How often …?" asks for a frequency: "the first occurred in June" does not answer it.
@@ -45,26 +47,29 @@ _EXACT_COUNT_Q = re.compile(
     re.IGNORECASE,
 )
 # "What did Kishida say about …?" asks for words someone said: a sentence must report speech.
+# Who spoke or thinks: a few words ("Japanese Prime Minister Kishida", "the three ministers").
+_WHO = r"((?:[\w’'.-]+\s+){0,4}?[\w’'.-]+)"
 _SPEECH_Q = re.compile(
-    r"^\s*what\s+(?:\w+ly\s+)?(?:did|does|do|has|have|had|will|would)\s+(.+?)\s+(?:say|tell|claim|state|"
-    r"announce|speculate|remark|comment|reply|respond|warn|declare|pledge|promise|vow|insist|"
-    r"predict|argue)\b",
+    r"^\s*what\s+(?:\w+ly\s+)?(?:did|does|do|has|have|had|will|would)\s+" + _WHO + r"\s+(?:\w+ly\s+)?"
+    r"(?:say|said|tell|told|claim|claimed|state|stated|announce|announced|speculate|speculated|remark|"
+    r"remarked|comment|commented|reply|replied|respond|responded|warn|warned|declare|declared|pledge|"
+    r"pledged|promise|promised|vow|vowed|insist|insisted|predict|predicted|argue|argued)\b",
     re.IGNORECASE,
 )
 # "How did China react to …?" asks for a reaction: a sentence naming China is not one.
 _REACTION_Q = re.compile(
-    r"^\s*how\s+(?:did|does|do|has|have|had|will|would|might|could)\s+(.+?)\s+(?:\w+ly\s+)?(?:react|"
+    r"^\s*how\s+(?:did|does|do|has|have|had|will|would|might|could)\s+" + _WHO + r"\s+(?:\w+ly\s+)?(?:react|"
     r"respond|reply|replied|retaliate)(?:s|ed|ing)?\b",
     re.IGNORECASE,
 )
 # "What does China think about …?", "How does Seoul view …?" ask for a party's view: a sentence
 # must report what that party said or how it reacted, not merely name it.
 _VIEW_Q = re.compile(
-    r"^\s*what\s+(?:\w+ly\s+)?(?:did|does|do|has|have|had|will|would|might)\s+(.+?)\s+(?:\w+ly\s+)?(?:think|"
-    r"thought|feel|felt|believe|make\s+of|made\s+of)\b"
-    r"|^\s*how\s+(?:did|does|do|has|have|had|will|would|might)\s+(.+?)\s+(?:view|see|regard|"
+    r"^\s*what\s+(?:\w+ly\s+)?(?:did|does|do|has|have|had|will|would|might)\s+" + _WHO + r"\s+(?:\w+ly\s+)?"
+    r"(?:think|thought|feel|felt|believe|make\s+of|made\s+of)\b"
+    r"|^\s*how\s+(?:did|does|do|has|have|had|will|would|might)\s+" + _WHO + r"\s+(?:view|see|regard|"
     r"feel\s+about)\b"
-    r"|^\s*what\s+(?:is|was|are|were)\s+(.+?)[’']s?\s+(?:opinion|opinions|view|views|position|stance|"
+    r"|^\s*what\s+(?:is|was|are|were)\s+" + _WHO + r"[’']s?\s+(?:opinion|opinions|view|views|position|stance|"
     r"take|assessment|verdict)\s+(?:of|on|about|regarding)\b",
     re.IGNORECASE,
 )
@@ -91,7 +96,8 @@ _QUANTITY_Q = re.compile(
 )
 _TIME_Q = re.compile(
     r"^\s*(when|since when|until when|by when)\b"
-    r"|\b(what|which)\s+(year|month|day|date|decade)(?![\w-])|\bhow\s+long\s+ago\b",
+    r"|\b(what|which)\s+(year|month|day|date|decade|deadline|timeline|timeframe|timetable)(?![\w-])"
+    r"|\bhow\s+long\s+ago\b",
     re.IGNORECASE,
 )
 _PLACE_Q = re.compile(
@@ -154,7 +160,8 @@ _VERBS_AFTER_WHAT = frozenset(
 )
 _NO_THING = frozenset(
     "else people person persons one ones thing things stuff kind sort type details detail information "
-    "facts event events occasion occasions position positions role roles job post title".split()
+    "facts event events occasion occasions position positions role roles job post title deadline "
+    "timeline timeframe timetable".split()
 )
 # A front-matter field kept after a document's body ("publisher: Lowy Institute"), and the
 # question words that ask for the common fields.

@@ -38,7 +38,7 @@ QUESTION_WORDS = frozenset(
         # done with the text, and how a photo relates to it.
         " am were being summarise summarize summary summarising summarizing explain overview"
         " briefly pictured depicted shown credit credited credits title headline heading"
-        " position positions role roles job"
+        " position positions role roles job passage gist characterise characterize portray portrays"
     )
 )
 
@@ -86,6 +86,10 @@ _SYNONYMS = {
     "symbolize": ("represent",), "symbolizes": ("represents",), "fundamentally": ("at its core",),
     "essentially": ("at its core",), "photograph": ("photo",), "photographs": ("photos",),
     "picture": ("photo",), "image": ("photo",),
+    "war games": ("exercises",), "wargames": ("exercises",), "war game": ("exercise",),
+    "round": ("iteration", "edition"), "rounds": ("iterations", "editions"),
+    "defence chief": ("defence minister",), "defense chief": ("defence minister",),
+    "washington": ("United States",),
     # a capital for its country ("NK and Moscow")
     "moscow": ("Russia",), "beijing": ("China",), "pyongyang": ("North Korea",),
     "canberra": ("Australia",),
@@ -143,7 +147,9 @@ _WHO_THE_AUTHOR_IS = re.compile(
 )
 _CONFIRM = re.compile(
     r"^\s*(?:am\s+i\s+right|is\s+it\s+(?:true|correct|right)|(?:can|could)\s+you\s+confirm|"
-    r"i\s+(?:read|heard)|do\s+i\s+understand\s+(?:it\s+)?correctly)(?:\s+that)?\b",
+    r"i\s+(?:read|heard)|do\s+i\s+understand\s+(?:it\s+)?correctly|(?:please\s+)?(?:give|tell|show)\s+me|"
+    r"what[’']?s\s+the\s+(?:deal|story)\s+with)(?:\s+that)?\b"
+    r"|\b(?:point\s+of\s+view|perspective|standpoint|viewpoint)\b",
     re.IGNORECASE,
 )
 

@@ -170,3 +170,32 @@ def test_a_cost_or_a_named_partys_opinion_the_seed_lacks_is_not_answered(seeded_
     assert read(opinion).speaker == {"australia", "defenc", "minist"} and read(opinion).voice is VIEW
     assert seeded_assistant.answer(opinion).abstained
     assert not SPEECH.search("partners including the United States") and SPEECH.search("the minister states")
+
+
+def test_everyday_names_for_the_documents_things(seeded_assistant: Any) -> None:
+    """"war games" and "round" are the seed's "exercise" and "iteration"; "defence chief" its
+    "defence minister"; Washington the United States; "what's the deal with", "give me" and
+    "from X's point of view" ask nothing themselves."""
+    games = "When did the first round of the new joint war games take place?"
+    answers(seeded_assistant, games, "June")
+    answers(seeded_assistant, "What are they called?", "Freedom Edge", [(games, "")])
+    chief = ("According to the passage, what does Seoul's defence chief plan to do together with his "
+             "counterparts in Tokyo and Washington?")
+    answers(seeded_assistant, chief, "work quickly")
+    answers(seeded_assistant, "What's the deal with North Korea and Moscow?", "consternation")
+    view = "How does the article characterise Japan and South Korea from Australia's point of view?"
+    assert read(view).speaker == set()  # the article is no party with a view
+    answers(seeded_assistant, view, "highly capable")
+
+
+def test_an_exact_date_a_schedule_or_a_named_speakers_words_the_seed_lacks(seeded_assistant: Any) -> None:
+    """"last month" is no date; the seed schedules no second exercise; it quotes Shin, not Kishida
+    ("has … said publicly")."""
+    for question in (
+        "On exactly what date did the South Korean minister give that television interview?",
+        "When is the second edition of the multi-domain exercise scheduled to be held?",
+        "What has Japanese Prime Minister Kishida said publicly about formalising the framework?",
+    ):
+        assert seeded_assistant.answer(question).abstained, question
+    said = read("What has Japanese Prime Minister Kishida said publicly about formalising the framework?")
+    assert said.speaker == {"japan", "prime", "minist", "kishida"}
