@@ -17,7 +17,7 @@ from .embeddings import Embedder
 from .keyword import KeywordIndex, tokenize
 from .question import read_question
 from .retrieve import Hit
-from .rewrite import asks_about_what_was_said, asks_for_a_take_on_words, without_answer
+from .rewrite import asks_about_what_was_said, asks_for_a_caveat, asks_for_a_take_on_words, without_answer
 from .schema import Answer, Citation
 from .sentence_checks import SPEECH
 from .topic import absent_predicates, content_terms
@@ -26,6 +26,11 @@ from .topic import absent_predicates, content_terms
 # "it" refer within the sentence too often to count.
 _REFERS_BACK = re.compile(r"\b(?:they|them)\b", re.IGNORECASE)
 _CONTEXT_MARGIN = 0.06  # a sentence read with the one before must match that much better
+# How the limit of a claim opens ("… the only country capable … At least under the current …").
+_QUALIFIER = re.compile(
+    r"\s*(?:at\s+least|but|however|unless|only\s+if|provided|though|although|yet|still|except)\b",
+    re.IGNORECASE,
+)
 # "What does the headline say …?": a title or heading is what is asked for, not a lesser answer.
 _TITLE_Q = re.compile(r"\b(?:title|headline|heading|subtitle|standfirst)s?\b", re.IGNORECASE)
 # The issue asks for this plain wording; the UI and CLI show ``Answer.related`` after it.
@@ -113,6 +118,13 @@ class Composer:
         # Embed only the most promising sentences: embedding dominates a warm answer's time
         # (bench/retrieval_bench.py), and the QA sets in bench/ lose nothing at this limit.
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
+        # A follow-up about "that remark" after an answer that reported words someone said
+        # (or for the limits of what the previous answer said: "Is there a catch to that?").
+        about_said = bool(said) and (
+            (asks_about_what_was_said(question) and bool(SPEECH.search(said))) or asks_for_a_caveat(question)
+        )
+        if about_said:  # what follows the sentence said before is a candidate, however it matches
+            pre += [i for i in _following(raw, [c for c in raw if _repeats(c.text, said, 2)]) if i not in pre]
         # The query without the words no document uses: when a sentence matches it clearly
         # better than the whole query, those words ask for what the sentence does not say
         # ("What is the budget of the framework?"); a paraphrase's words ("before the
@@ -131,8 +143,6 @@ class Composer:
             for j, sim in zip(referring, in_context, strict=True):
                 sims[j] = max(sims[j], float(sim) - _CONTEXT_MARGIN)
         sims_reduced = vecs @ heads[-1]
-        # A follow-up about "that remark" after an answer that reported words someone said.
-        about_said = bool(said) and asks_about_what_was_said(question) and bool(SPEECH.search(said))
         out = []
         quoted: list[tuple[object, int]] = []  # (source, end) of the sentences said before
         for j, i in enumerate(pre):
@@ -155,7 +165,7 @@ class Composer:
                 out = [replace(c, score=c.score * 0.3) if c is remark else c for c in out]
                 about_said, quoted = True, [(remark.hit.metadata.get("source"), remark.end)]
         if about_said:
-            out = _after_what_was_said(out, quoted)
+            out = _after_what_was_said(out, quoted, asks_for_a_caveat(question))
         out.sort(key=lambda c: -c.score)
         return out
 
@@ -272,19 +282,29 @@ def _repeats(sentence: str, said: str, least: int = 4) -> bool:
 
 
 def _after_what_was_said(
-    cands: list[Candidate], quoted: Sequence[tuple[object, int]], reach: int = 300
+    cands: list[Candidate], quoted: Sequence[tuple[object, int]], caveat: bool = False
 ) -> list[Candidate]:
-    """Weigh up the sentences that follow, within ``reach`` characters, a sentence the previous
-    answer quoted (``quoted``: its source and end): what a document says of a remark ("What to
-    make of such a throw-away line? Without reading too much into campaign hyperbole, …")
-    comes right after it."""
+    """Weigh up the sentences that follow a sentence the previous answer quoted (``quoted``: its
+    source and end): what a document says of a remark ("What to make of such a throw-away
+    line? Without reading too much into campaign hyperbole, …") comes right after it; so does
+    the limit of a claim, all the more when it opens with a qualifier ("At least under …")."""
+    def weight(c: Candidate) -> float:
+        return 1.5 * (1.5 if caveat and _QUALIFIER.match(c.text) else 1.0)
+
     return [
-        replace(c, score=c.score * 1.5)
-        if c.score > 0
-        and any(c.hit.metadata.get("source") == src and 0 <= c.start - end <= reach for src, end in quoted)
-        else c
-        for c in cands
+        replace(c, score=c.score * weight(c)) if c.score > 0 and _follows(c, quoted) else c for c in cands
     ]
+
+
+def _following(raw: Sequence[Candidate], said: Sequence[Candidate]) -> list[int]:
+    """Indexes of the sentences that follow one of ``said``."""
+    ends = [(c.hit.metadata.get("source"), c.end) for c in said]
+    return [i for i, c in enumerate(raw) if _follows(c, ends)]
+
+
+def _follows(c: Candidate, ends: Sequence[tuple[object, int]], reach: int = 300) -> bool:
+    """Does ``c`` start within ``reach`` characters after one of ``ends`` (source, end)?"""
+    return any(c.hit.metadata.get("source") == src and 0 <= c.start - end <= reach for src, end in ends)
 
 
 def _without(text: str, terms: set[str]) -> str:

@@ -26,7 +26,7 @@ from .topic import QUESTION_WORDS
 
 # "When will …?" asks about the future: a sentence about what already happened does not answer.
 _FUTURE_Q = re.compile(
-    r"^\s*when\s+will\b|\b(next|upcoming|future|scheduled|planned|slated|due)\b", re.IGNORECASE
+    r"^\s*(?:when|where)\s+will\b|\b(next|upcoming|future|scheduled|planned|slated|due)\b", re.IGNORECASE
 )
 # "On what exact date …?" asks for a day: a month alone does not answer it.
 _DAY_Q = re.compile(
@@ -71,6 +71,13 @@ _VIEW_Q = re.compile(
     r"feel\s+about)\b"
     r"|^\s*what\s+(?:is|was|are|were)\s+" + _WHO + r"[’']s?\s+(?:opinion|opinions|view|views|position|stance|"
     r"take|assessment|verdict)\s+(?:of|on|about|regarding)\b",
+    re.IGNORECASE,
+)
+# An ordinal, in a question not about a place in the text ("the first paragraph", "the last line").
+_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|next|last|latest|final)\b", re.IGNORECASE)
+_ORDINAL_Q = re.compile(
+    _ORDINAL.pattern + r"(?!\s+(?:line|lines|paragraph|paragraphs|sentence|sentences|section|photo|photos|"
+    r"photograph|picture|caption|time|place)\b)",
     re.IGNORECASE,
 )
 # A lower-case speaker is a name when it is a nation ("what does china think …") or a word no
@@ -197,6 +204,7 @@ class Reading:
     # or either ("think")
     voice: re.Pattern[str] = SPEECH
     hoping: bool = False  # "What does the author hope …?": the answer must voice a hope
+    ordinal: str = ""  # "When is the second exercise?": "the first occurred in June" answers no
 
     def factor(self, sentence: str) -> float:
         """How far the sentence can answer the question: 1 when it passes every check, less
@@ -222,6 +230,9 @@ class Reading:
             f *= 0.5  # a caption naming Kishida says nothing he said; naming China, no reaction
         if self.speaker and not self.speaker <= tokens:
             f *= 0.6  # Shin's words are not Kishida's
+        ordinals = {w.lower() for w in _ORDINAL.findall(sentence)} if self.ordinal else set()
+        if ordinals and self.ordinal not in ordinals:
+            f *= 0.5  # "the first iteration … occurred in June" says nothing of the second
         if self.hoping and not HOPE.search(sentence):
             f *= 0.6  # "it is one of the most consequential developments" hopes for nothing
         if self.future and not FUTURE.search(sentence):
@@ -265,12 +276,13 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         frozenset(subject),
         frozenset(role),
         frozenset(counted_things(question)),
-        future=wants == "time" and bool(_FUTURE_Q.search(question)),
+        future=wants in ("time", "place") and bool(_FUTURE_Q.search(question)),
         precise=_precision(question),
         exact_count=bool(_EXACT_COUNT_Q.search(question)),
         speaker=frozenset(speaker),
         voice=voice,
         hoping=bool(_HOPE_Q.search(question)),
+        ordinal=ordinal[0].lower() if (ordinal := _ORDINAL_Q.search(question)) else "",
     )
 
 

@@ -88,6 +88,20 @@ def asks_for_a_take_on_words(question: str) -> bool:
     return all(p.search(question) for p in (_WORDS_SAID, _WRITER, _TAKE))
 
 
+# "Is there a catch to that?": the limit of what was just said, which the documents state right
+# after it ("… the only country now capable … At least under the current US administration.").
+_CAVEAT = re.compile(
+    r"\b(?:caveats?|catch|catches|conditions?|qualifications?|qualifiers?|exceptions?|provisos?|"
+    r"limits?|limitations?|strings\s+attached)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_a_caveat(question: str) -> bool:
+    """Does the follow-up ask for the limits of the previous answer?"""
+    return bool(_CAVEAT.search(question))
+
+
 def asks_about_what_was_said(question: str) -> bool:
     """Does the follow-up ask about words said earlier ("that remark")?"""
     return bool(_ABOUT_SAID.search(question))

@@ -39,6 +39,8 @@ QUESTION_WORDS = frozenset(
         " am were being summarise summarize summary summarising summarizing explain overview"
         " briefly pictured depicted shown credit credited credits title headline heading"
         " position positions role roles job passage gist characterise characterize portray portrays"
+        " itself themselves himself herself talk talked talks talking speak speaks spoke spoken"
+        " caption captions element elements component components aspect aspects"
     )
 )
 
@@ -93,10 +95,17 @@ _SYNONYMS = {
     # a capital for its country ("NK and Moscow")
     "moscow": ("Russia",), "beijing": ("China",), "pyongyang": ("North Korea",),
     "canberra": ("Australia",),
+    # other names of the same country or alliance
+    "republic of korea": ("South Korea",), "nippon": ("Japan",), "north atlantic": ("NATO",),
+    # a reader's words for the documents' ("media appearance", "a party to", "drawbacks")
+    "media appearance": ("interview",), "tv appearance": ("TV interview",), "television": ("TV",),
+    "a party to": ("part of", "involved in"), "drawback": ("downside",), "drawbacks": ("downsides",),
+    "put out": ("publish",), "puts out": ("publishes",), "plan": ("program", "programme"),
+    "collective defence": ("mutual defence",), "collective defense": ("mutual defence",),
 }
 # "deal with" is a verb: "How did Trump deal with Kim?" asks no question about a pact.
 _SYNONYM = re.compile(
-    r"(?<![\w’'-])(" + "|".join(_SYNONYMS) + r")(?![\w’'-])(?!\s+with\b)", re.IGNORECASE
+    r"(?<![\w’'-])(" + "|".join(_SYNONYMS) + r")(?=[’']s\b|(?![\w’'-]))(?!\s+with\b)", re.IGNORECASE
 )
 
 
@@ -137,7 +146,7 @@ def _theirs(word: str, alternatives: Sequence[str], vocabulary: Container[str]) 
 # ask to confirm a claim ("Am I right that …", "Is it true that …").
 _THE_AUTHOR = re.compile(
     r"\b(?:(?:in|according\s+to)\s+)?(?:the|this)\s+(?:author|writer)(?:[’']s)?"
-    r"(?:\s+(?:view|opinion|words|assessment)\b)?",
+    r"(?:\s+(?:view|opinion|words|assessment|reading|estimation|judge?ment|eyes)\b)?",
     re.IGNORECASE,
 )
 _WHO_THE_AUTHOR_IS = re.compile(
@@ -149,7 +158,9 @@ _CONFIRM = re.compile(
     r"^\s*(?:am\s+i\s+right|is\s+it\s+(?:true|correct|right)|(?:can|could)\s+you\s+confirm|"
     r"i\s+(?:read|heard)|do\s+i\s+understand\s+(?:it\s+)?correctly|(?:please\s+)?(?:give|tell|show)\s+me|"
     r"what[’']?s\s+the\s+(?:deal|story)\s+with)(?:\s+that)?\b"
-    r"|\b(?:point\s+of\s+view|perspective|standpoint|viewpoint)\b",
+    r"|\b(?:point\s+of\s+view|perspective|standpoint|viewpoint)\b"
+    r"|\b(?:opening|closing|first|last|final|second|third)\s+(?:line|lines|paragraph|paragraphs|sentence|"
+    r"sentences|section)\b",
     re.IGNORECASE,
 )
 

@@ -199,3 +199,42 @@ def test_an_exact_date_a_schedule_or_a_named_speakers_words_the_seed_lacks(seede
         assert seeded_assistant.answer(question).abstained, question
     said = read("What has Japanese Prime Minister Kishida said publicly about formalising the framework?")
     assert said.speaker == {"japan", "prime", "minist", "kishida"}
+
+
+def test_other_names_jargon_and_places_in_the_text(seeded_assistant: Any) -> None:
+    """ROK, Nippon, "the North Atlantic one", a capital in the possessive ("Pyongyang's"), "put
+    out", "media appearance"; "the opening line" and "the caption" say where, not what."""
+    keyword = seeded_assistant.searcher().keyword
+    assert use_document_words("Pyongyang's launches", keyword) == "North Korea's launches"
+    for question, expected in (
+        ("Why is the writer not very optimistic about the relationship between the ROK and Nippon?",
+         "fractured attempts"),
+        ("Will the trilateral arrangement amount to an alliance with a collective defence commitment like "
+         "the North Atlantic one?", "NATO-style"),
+        ("According to the opening line of the article, how often does the Lowy Institute put out The "
+         "Interpreter?", "Published daily"),
+        ("What does the caption under the first photo list as the elements of the framework's work plan?",
+         "policy consultations"),
+        ("Through what kind of media appearance did the ROK defence minister talk about formalising the "
+         "framework, and when was it?", "TV interview"),
+    ):
+        answers(seeded_assistant, question, expected)
+
+
+def test_a_question_about_another_ordinal_is_not_answered_by_the_first(seeded_assistant: Any) -> None:
+    """The seed reports the first iteration of Freedom Edge; where the second will be, it does not
+    say. "The first paragraph" names a place in the text, no ordinal of the thing asked about."""
+    second = "Where will the second iteration of the multi-domain trilateral exercise be held?"
+    assert read(second).ordinal == "second" and read(second).future
+    assert read("What does the first paragraph say?").ordinal == ""
+    assert seeded_assistant.answer(second).abstained
+    answers(seeded_assistant, "When was the first iteration of Freedom Edge?", "June")
+
+
+def test_a_follow_up_asking_for_a_catch_gets_the_limit_stated_next(seeded_assistant: Any) -> None:
+    """"… the only country now capable of coaxing lasting cooperation … At least under the
+    current US administration.": the limit comes right after the claim."""
+    only = [("Which country does the author think is probably the only one able to bring Seoul and Tokyo "
+             "into durable cooperation?", "")]
+    answers(seeded_assistant, "Is there a catch to that?", "current US administration", only)
+    answers(seeded_assistant, "Is there a caveat attached to that?", "current US administration", only)
