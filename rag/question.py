@@ -16,6 +16,7 @@ from .sentence_checks import (
     HOPE,
     REACTION,
     SPEECH,
+    TIME,
     VIEW,
     YEAR,
     close_together,
@@ -71,6 +72,12 @@ _VIEW_Q = re.compile(
     r"feel\s+about)\b"
     r"|^\s*what\s+(?:is|was|are|were)\s+" + _WHO + r"[’']s?\s+(?:opinion|opinions|view|views|position|stance|"
     r"take|assessment|verdict)\s+(?:of|on|about|regarding)\b",
+    re.IGNORECASE,
+)
+# "How many missiles did it launch last year?": a question that dates what it asks about.
+_DATED_Q = re.compile(
+    r"\b(?:last|this|past|previous)\s+(?:year|month|week|decade|summer|winter|spring|autumn)\b"
+    r"|\b(?:in|since|during)\s+(?:19|20)\d\d\b",
     re.IGNORECASE,
 )
 # An ordinal, in a question not about a place in the text ("the first paragraph", "the last line").
@@ -205,6 +212,7 @@ class Reading:
     voice: re.Pattern[str] = SPEECH
     hoping: bool = False  # "What does the author hope …?": the answer must voice a hope
     ordinal: str = ""  # "When is the second exercise?": "the first occurred in June" answers no
+    dated: bool = False  # "How many … last year?": an answer must say when, too
 
     def factor(self, sentence: str) -> float:
         """How far the sentence can answer the question: 1 when it passes every check, less
@@ -233,6 +241,8 @@ class Reading:
         ordinals = {w.lower() for w in _ORDINAL.findall(sentence)} if self.ordinal else set()
         if ordinals and self.ordinal not in ordinals:
             f *= 0.5  # "the first iteration … occurred in June" says nothing of the second
+        if self.dated and not TIME.search(sentence):
+            f *= 0.6  # "hundreds of which have splashed down" counts none "last year"
         if self.hoping and not HOPE.search(sentence):
             f *= 0.6  # "it is one of the most consequential developments" hopes for nothing
         if self.future and not FUTURE.search(sentence):
@@ -283,6 +293,7 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         voice=voice,
         hoping=bool(_HOPE_Q.search(question)),
         ordinal=ordinal[0].lower() if (ordinal := _ORDINAL_Q.search(question)) else "",
+        dated=bool(_DATED_Q.search(question)),
     )
 
 

@@ -238,3 +238,12 @@ def test_a_follow_up_asking_for_a_catch_gets_the_limit_stated_next(seeded_assist
              "into durable cooperation?", "")]
     answers(seeded_assistant, "Is there a catch to that?", "current US administration", only)
     answers(seeded_assistant, "Is there a caveat attached to that?", "current US administration", only)
+
+
+def test_a_question_dated_by_the_asker_needs_a_dated_answer(seeded_assistant: Any) -> None:
+    """"hundreds of which have splashed down" counts no launches "last year"."""
+    assert read("How many ballistic missiles did North Korea launch last year?").dated
+    assert read("How many missiles were fired in 2023?").dated
+    assert not read("How many missiles have splashed down?").dated
+    assert seeded_assistant.answer("How many ballistic missiles did North Korea launch last year?").abstained
+    answers(seeded_assistant, "When did the first Freedom Edge exercise happen this year?", "June")
