@@ -14,16 +14,15 @@ from .sentence_checks import (
     FREQUENCY,
     FUTURE,
     HOPE,
-    REACTION,
     SPEECH,
     TIME,
-    VIEW,
     YEAR,
     close_together,
     counts_exactly,
     fits,
 )
-from .topic import QUESTION_WORDS
+from .topic import QUESTION_WORDS, question_names
+from .voice import asked_voice
 
 # "When will …?" asks about the future: a sentence about what already happened does not answer.
 _FUTURE_Q = re.compile(
@@ -47,33 +46,6 @@ _EXACT_COUNT_Q = re.compile(
     r"|\b(exact|precise)\s+(number|count|figure|total)\b",
     re.IGNORECASE,
 )
-# "What did Kishida say about …?" asks for words someone said: a sentence must report speech.
-# Who spoke or thinks: a few words ("Japanese Prime Minister Kishida", "the three ministers").
-_WHO = r"((?:[\w’'.-]+\s+){0,4}?[\w’'.-]+)"
-_SPEECH_Q = re.compile(
-    r"^\s*what\s+(?:\w+ly\s+)?(?:did|does|do|has|have|had|will|would)\s+" + _WHO + r"\s+(?:\w+ly\s+)?"
-    r"(?:say|said|tell|told|claim|claimed|state|stated|announce|announced|speculate|speculated|remark|"
-    r"remarked|comment|commented|reply|replied|respond|responded|warn|warned|declare|declared|pledge|"
-    r"pledged|promise|promised|vow|vowed|insist|insisted|predict|predicted|argue|argued)\b",
-    re.IGNORECASE,
-)
-# "How did China react to …?" asks for a reaction: a sentence naming China is not one.
-_REACTION_Q = re.compile(
-    r"^\s*how\s+(?:did|does|do|has|have|had|will|would|might|could)\s+" + _WHO + r"\s+(?:\w+ly\s+)?(?:react|"
-    r"respond|reply|replied|retaliate)(?:s|ed|ing)?\b",
-    re.IGNORECASE,
-)
-# "What does China think about …?", "How does Seoul view …?" ask for a party's view: a sentence
-# must report what that party said or how it reacted, not merely name it.
-_VIEW_Q = re.compile(
-    r"^\s*what\s+(?:\w+ly\s+)?(?:did|does|do|has|have|had|will|would|might)\s+" + _WHO + r"\s+(?:\w+ly\s+)?"
-    r"(?:think|thought|feel|felt|believe|make\s+of|made\s+of)\b"
-    r"|^\s*how\s+(?:did|does|do|has|have|had|will|would|might)\s+" + _WHO + r"\s+(?:view|see|regard|"
-    r"feel\s+about)\b"
-    r"|^\s*what\s+(?:is|was|are|were)\s+" + _WHO + r"[’']s?\s+(?:opinion|opinions|view|views|position|stance|"
-    r"take|assessment|verdict)\s+(?:of|on|about|regarding)\b",
-    re.IGNORECASE,
-)
 # "How many missiles did it launch last year?": a question that dates what it asks about.
 _DATED_Q = re.compile(
     r"\b(?:last|this|past|previous)\s+(?:year|month|week|decade|summer|winter|spring|autumn)\b"
@@ -87,10 +59,6 @@ _ORDINAL_Q = re.compile(
     r"photograph|picture|caption|time|place)\b)",
     re.IGNORECASE,
 )
-# A lower-case speaker is a name when it is a nation ("what does china think …") or a word no
-# English dictionary knows ("what did kishida say …"); "the pact", "the author" are no speakers.
-_NATIONS = frozenset(tokenize("china japan korea usa russia australia taiwan"))
-
 # "Journalist checking a quote: what exactly did Trump claim …?": a few words before a colon, then
 # the question itself.
 _PREAMBLE = re.compile(
@@ -141,10 +109,6 @@ _HOW_MANY = re.compile(
     r"(?:\s+(are|is|were|was|have|has|had|do|does|did|will|would|can|could)\b|\s*\??$)",
     re.IGNORECASE,
 )
-# A run of capitalised words ("United States", "Zorblax Treaty"), and what may come before a
-# word that is capitalised only because a sentence or clause starts there.
-_NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
-_CLAUSE_START = re.compile(r"(^|[.!?:;,(\"“]\s*)$")
 _ATTRIBUTE_Q = re.compile(
     r"^\s*(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+|(?:the\s+)?(?:[\w-]+\s+)?[\w-]+[’']s\s+)"
     r"(?:[\w-]+\s+)?([\w-]+)\s+(?:of|for|in|to|on|towards?)\b",
@@ -210,6 +174,7 @@ class Reading:
     # what a sentence must report of the speaker: their words ("say"), their reaction ("react"),
     # or either ("think")
     voice: re.Pattern[str] = SPEECH
+    someone: bool = False  # "What did he say …?": the speaker is named earlier, but it is speech
     hoping: bool = False  # "What does the author hope …?": the answer must voice a hope
     ordinal: str = ""  # "When is the second exercise?": "the first occurred in June" answers no
     dated: bool = False  # "How many … last year?": an answer must say when, too
@@ -234,7 +199,7 @@ class Reading:
             f *= 0.4  # "in August" is no exact date, nor a year, nor how often
         if self.exact_count and not counts_exactly(sentence, self.counted):
             f *= 0.4  # "hundreds of which" is no exact count; "three partners" counts no missiles
-        if self.speaker and not self.voice.search(sentence):
+        if (self.speaker or self.someone) and not self.voice.search(sentence):
             f *= 0.5  # a caption naming Kishida says nothing he said; naming China, no reaction
         if self.speaker and not self.speaker <= tokens:
             f *= 0.6  # Shin's words are not Kishida's
@@ -271,14 +236,7 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
     )
     subject = question_names(question) if standalone and _YES_NO.match(question) else set()
     role = {t for t in asked_role(question) if t in known} if standalone else set()
-    # Only a named speaker makes it a question about speech ("what does the article say" is not).
-    voice, speech = SPEECH, _SPEECH_Q.match(question)
-    if reaction := _REACTION_Q.match(question):
-        voice, speech = REACTION, reaction
-    elif view := _VIEW_Q.match(question):
-        voice, speech = VIEW, view
-    who = next((g for g in speech.groups() if g), "") if speech else ""
-    speaker = _speaker(question, who) if who and standalone else set()
+    asked = asked_voice(question, standalone)
     return Reading(
         wants,
         frozenset(tokenize(question)) | frozenset(tokenize(query)),
@@ -289,28 +247,13 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         future=wants in ("time", "place") and bool(_FUTURE_Q.search(question)),
         precise=_precision(question),
         exact_count=bool(_EXACT_COUNT_Q.search(question)),
-        speaker=frozenset(speaker),
-        voice=voice,
+        speaker=asked.speaker,
+        someone=asked.someone,
+        voice=asked.voice,
         hoping=bool(_HOPE_Q.search(question)),
         ordinal=ordinal[0].lower() if (ordinal := _ORDINAL_Q.search(question)) else "",
         dated=bool(_DATED_Q.search(question)),
     )
-
-
-def _speaker(question: str, who: str) -> set[str]:
-    """The tokens of the speaker ``who`` in a question about what they said or think."""
-    named = question_names(question) & set(tokenize(who))
-    if named and re.search(r"[’']s\s", who) and len(who.split()) <= 4:  # "Australia's defence minister"
-        return {t for t in tokenize(who) if t not in QUESTION_WORDS}
-    if named or any(c.isupper() for c in who):
-        return named
-    from .spelling import is_dictionary_word
-
-    words = re.findall(r"[a-z][a-z’'-]*", who)
-    return {
-        t for w in words for t in tokenize(w)
-        if t not in QUESTION_WORDS and (t in _NATIONS or not is_dictionary_word(w))
-    }
 
 
 def _precision(question: str) -> re.Pattern[str] | None:
@@ -366,19 +309,6 @@ def counted_things(question: str) -> set[str]:
         return set()
     words = [w for w in match.group(1).split() if w.strip(",;:").lower() not in _ADVERBS_OF_PRECISION] or [""]
     return {t for t in tokenize(words[-1] if match.group(2) else words[0]) if t not in QUESTION_WORDS}
-
-
-def question_names(question: str) -> set[str]:
-    """The tokens of the names a question uses: runs of capitalised words, tokenized whole (so
-    "United States" is the corpus's "usa"); a run that starts a sentence or clause loses its
-    first word, and question words never count."""
-    out: set[str] = set()
-    for match in _NAME_RUN.finditer(question):
-        words = match.group().split()
-        if _CLAUSE_START.search(question[: match.start()]):
-            words = words[1:]
-        out |= {t for t in tokenize(" ".join(words)) if t not in QUESTION_WORDS}
-    return out
 
 
 def names_a_stranger(question: str, vocabulary: Container[str]) -> bool:

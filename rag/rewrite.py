@@ -136,6 +136,8 @@ def rewrite(question: str, history: History | None) -> str:
     if swapped:
         return swapped
     subject = _strip_question(prev_q)
+    if len(history) > 1 and needs_context(prev_q):  # "When did it take place?" after "Where did Biden …?"
+        subject = " — ".join(rewrite(prev_q, history[:-1]).split(" — ")[1:2]) or subject
     return " — ".join(p for p in (question, subject, _answer_hint(prev_a)) if p)
 
 

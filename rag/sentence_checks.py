@@ -64,9 +64,11 @@ _VAGUE_NUMBERS = frozenset(
     tokenize("dozen dozens hundred hundreds thousand thousands million millions several few many numerous")
 )
 
+# Reported speech: a verb of saying, or a quotation of three words or more (a quoted name such
+# as “Freedom Edge” or a scare-quoted “optimised” reports no words).
 SPEECH = re.compile(
-    r"[“”\"]|\b(said|says|say|saying|told|tells|stated|(?<!united\s)states|statement|claimed|claims|"
-    r"speculated|"
+    r"[“\"][^”\"]*?\s[^”\"]*?\s[^”\"]*?[”\"]"
+    r"|\b(said|says|say|saying|told|tells|stated|(?<!united\s)states|statement|claimed|claims|speculated|"
     r"announced|announces|announcement|remarked|remarks|commented|replied|responded|warned|"
     r"declared|pledged|promised|vowed|insisted|added|predicted|argued|argues|interview|speech|"
     r"according)\b",

@@ -40,7 +40,7 @@ QUESTION_WORDS = frozenset(
         " briefly pictured depicted shown credit credited credits title headline heading"
         " position positions role roles job passage gist characterise characterize portray portrays"
         " itself themselves himself herself talk talked talks talking speak speaks spoke spoken"
-        " caption captions element elements component components aspect aspects"
+        " caption captions element elements component components aspect aspects people off"
     )
 )
 
@@ -102,6 +102,14 @@ _SYNONYMS = {
     "a party to": ("part of", "involved in"), "drawback": ("downside",), "drawbacks": ("downsides",),
     "put out": ("publish",), "puts out": ("publishes",), "plan": ("program", "programme"),
     "collective defence": ("mutual defence",), "collective defense": ("mutual defence",),
+    "defence chiefs": ("defence ministers",), "defense chiefs": ("defence ministers",),
+    "pitfall": ("downside",), "pitfalls": ("downsides",), "dictator": ("despot",), "dictators": ("despots",),
+    "cosy up to": ("court",), "cosying up to": ("courting",), "cozy up to": ("court",),
+    "cozying up to": ("courting",), "track record": ("history",), "patch up": ("repair",),
+    "patching up": ("repairing",), "patch things up": ("repair",), "patching things up": ("repairing",),
+    "line up": ("align",), "lining up": ("aligning",), "lined up": ("aligned",),
+    "off the ground": ("up and running", "to life"), "dealings": ("pact", "relations"),
+    **dict.fromkeys(("rattled", "alarmed", "dismayed", "unsettled", "worried"), ("consternation",)),
 }
 # "deal with" is a verb: "How did Trump deal with Kim?" asks no question about a pact.
 _SYNONYM = re.compile(
@@ -192,3 +200,21 @@ def content_terms(text: str) -> set[str]:
         text = _THE_AUTHOR.sub(" ", text)
     return set(tokenize(_CONFIRM.sub(" ", text))) - QUESTION_WORDS
 
+
+# A run of capitalised words ("United States", "Zorblax Treaty"), and what may come before a
+# word that is capitalised only because a sentence or clause starts there.
+_NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+_CLAUSE_START = re.compile(r"(^|[.!?:;,(\"“]\s*)$")
+
+
+def question_names(question: str) -> set[str]:
+    """The tokens of the names a question uses: runs of capitalised words, tokenized whole (so
+    "United States" is the corpus's "usa"); a run that starts a sentence or clause loses its
+    first word, and question words never count."""
+    out: set[str] = set()
+    for match in _NAME_RUN.finditer(question):
+        words = match.group().split()
+        if _CLAUSE_START.search(question[: match.start()]):
+            words = words[1:]
+        out |= {t for t in tokenize(" ".join(words)) if t not in QUESTION_WORDS}
+    return out

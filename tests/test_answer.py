@@ -432,7 +432,7 @@ def test_general_words_of_a_paraphrase_do_not_count_as_unknown_topics(seeded_ass
 def test_a_yes_no_question_about_a_name_is_answered_by_a_sentence_naming_it(seeded_assistant: Any) -> None:
     """"members" and "new" match the "axis of evil" sentence best, but it never names Australia."""
     from rag.keyword import tokenize
-    from rag.question import question_names
+    from rag.topic import question_names
 
     assert question_names("Is Australia a member of the framework?") == set(tokenize("Australia"))
     assert question_names("Did Trump's summits with Kim change anything?") == set(tokenize("Trump Kim"))

@@ -247,3 +247,39 @@ def test_a_question_dated_by_the_asker_needs_a_dated_answer(seeded_assistant: An
     assert not read("How many missiles have splashed down?").dated
     assert seeded_assistant.answer("How many ballistic missiles did North Korea launch last year?").abstained
     answers(seeded_assistant, "When did the first Freedom Edge exercise happen this year?", "June")
+
+
+def test_idioms_and_thesaurus_words_of_heavy_paraphrase(seeded_assistant: Any) -> None:
+    """rattled → consternation, patching things up → repair, track record → history, pitfalls →
+    downsides, cosying up to a dictator → courting a despot, off the ground → up and running."""
+    for question, expected in (
+        ("What's got people rattled about Pyongyang's dealings with Moscow?", "consternation"),
+        ("How upbeat is the writer about Seoul and Tokyo patching things up, given their track record?",
+         "fractured attempts"),
+        ("What should Trump be briefed on about the pitfalls of cosying up to a dictator?",
+         "illegal activities"),
+        ("What have the three defence chiefs been doing over the past year to get the framework off the "
+         "ground?", "moved quickly"),
+    ):
+        answers(seeded_assistant, question, expected)
+
+
+def test_a_follow_up_two_turns_deep_keeps_the_first_subject(seeded_assistant: Any) -> None:
+    """"Who represented Japan there?" after "When did it take place?" after a question about
+    Biden's trilateral meeting: "there" is that meeting, two turns back."""
+    history = [("Where did Biden hold a trilateral meeting with the leaders of Japan and South Korea?", ""),
+               ("When did it take place?", "")]
+    assert "Biden" in rewrite("Who represented Japan there?", history)
+    answers(seeded_assistant, "Who represented Japan there?", "Kishida", history)
+
+
+def test_what_he_said_needs_words_said_whoever_he_is(seeded_assistant: Any) -> None:
+    """A quoted name (“Freedom Edge”) or a scare-quoted word (“optimised”) reports no speech."""
+    assert not SPEECH.search("a new exercise, “Freedom Edge”, occurred in June")
+    assert not SPEECH.search("will be “optimised” by the end of this year")
+    assert SPEECH.search("a new “axis of evil”") and SPEECH.search("Shin Wonsik said he will")
+    assert read("What did he say at the press conference?").someone
+    history = [("Who is the US Secretary of Defence mentioned?", ""),
+               ("What have he and his counterparts done over the past year?", "")]
+    press = "What did he say at the press conference after Freedom Edge?"
+    assert seeded_assistant.answer(press, history=history).abstained
