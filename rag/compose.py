@@ -33,6 +33,7 @@ _QUALIFIER = re.compile(
 )
 # "What does the headline say …?": a title or heading is what is asked for, not a lesser answer.
 _TITLE_Q = re.compile(r"\b(?:title|headline|heading|subtitle|standfirst)s?\b", re.IGNORECASE)
+_OWN_TITLE_Q = re.compile(r"\b(?:title|headline)s?\b", re.IGNORECASE)  # the document's own
 # The issue asks for this plain wording; the UI and CLI show ``Answer.related`` after it.
 NOT_FOUND = "Not found in the indexed documents: none of them answers this question."
 
@@ -123,6 +124,9 @@ class Composer:
         about_said = bool(said) and (
             (asks_about_what_was_said(question) and bool(SPEECH.search(said))) or asks_for_a_caveat(question)
         )
+        title_asked, own_title_asked = bool(_TITLE_Q.search(asking)), bool(_OWN_TITLE_Q.search(asking))
+        if title_asked:  # "What is the headline?": every title is a candidate
+            pre += [i for i, c in enumerate(raw) if _is_heading(c.text) and i not in pre]
         if about_said:  # what follows the sentence said before is a candidate, however it matches
             pre += [i for i in _following(raw, [c for c in raw if _repeats(c.text, said, 2)]) if i not in pre]
         # The query without the words no document uses: when a sentence matches it clearly
@@ -150,8 +154,10 @@ class Composer:
             c = raw[i]
             score = 0.55 * sim + 0.30 * cover[i] + 0.15 * c.hit.score - 0.30 * unknown**2
             score -= max(0.0, float(sims_reduced[j]) - sim - 0.03)
-            if _is_heading(c.text) and not _TITLE_Q.search(asking):
-                score *= 0.85
+            if _is_heading(c.text):  # a lesser answer, unless the title is asked for
+                score *= 1.5 if title_asked else 0.85
+                if own_title_asked and c.text.strip() == str(c.hit.metadata.get("title", "")).strip():
+                    score += 0.5  # the document's own title ("What is the headline?")
             score *= reading.factor(c.text)
             if said and _repeats(c.text, said, 2 if about_said else 4):
                 score *= 0.3 if about_said else 0.75

@@ -21,7 +21,7 @@ from .sentence_checks import (
     counts_exactly,
     fits,
 )
-from .topic import QUESTION_WORDS, question_names
+from .topic import NATIONS, QUESTION_WORDS, question_names
 from .voice import asked_voice
 
 # "When will …?" asks about the future: a sentence about what already happened does not answer.
@@ -101,6 +101,12 @@ _YES_NO = re.compile(
 _WHO_IS = re.compile(
     r"^\s*who(?:\s+is|\s+was|[’']s)\s+(?:the\s+)?(.+?)(?=\s+(?:and|or|between|that|who|which|to|"
     r"mentioned|named|pictured|shown|quoted|cited|in|at|on|with|from|according)\b|\s*[,;?]|\s*$)",
+    re.IGNORECASE,
+)
+# "What is the name of Australia's defence minister?", "australian defence minister name?"
+_NAME_OF = re.compile(
+    r"^\s*(?:what\s+is\s+|what[’']s\s+)?(?:the\s+)?name\s+of\s+(?:the\s+)?(.+?)\s*\??\s*$"
+    r"|^\s*(?:the\s+)?([^?]+?)(?:[’']s)?\s+name\s*\??\s*$",
     re.IGNORECASE,
 )
 # "How many <things> …?": the things run up to the verb.
@@ -293,10 +299,11 @@ def asked_role(question: str) -> set[str]:
     """The role in "Who is Australia's defence minister?": its names and its head word. A
     sentence naming some other country's defence minister does not answer it, nor one about
     Australia alone. A long description ("who is capable of coaxing …") is no role."""
-    match = _WHO_IS.match(question)
-    if not match or len(words := match.group(1).split()) > 5 or words[0].lower().endswith("ed"):
+    match = _WHO_IS.match(question) or _NAME_OF.match(question)
+    role = next((g for g in match.groups() if g), "") if match else ""
+    if not role or len(words := role.split()) > 5 or words[0].lower().endswith("ed"):
         return set()  # "Who is credited for …": a participle, no role
-    names = " ".join(w for w in words if w[:1].isupper())
+    names = " ".join(w for w in words if w[:1].isupper() or set(tokenize(w)) & NATIONS)
     head = words[words.index("of") - 1] if "of" in words[1:] else words[-1]  # "minister of Japan"
     return {t for t in tokenize(f"{names} {head}") if t not in QUESTION_WORDS}
 

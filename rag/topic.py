@@ -37,7 +37,7 @@ QUESTION_WORDS = frozenset(
         # Copulas BM25's list lacks ("Who were the three leaders …?"); what a reader asks to be
         # done with the text, and how a photo relates to it.
         " am were being summarise summarize summary summarising summarizing explain overview"
-        " briefly pictured depicted shown credit credited credits title headline heading"
+        " briefly pictured depicted shown credit credited credits title headline heading subtitle"
         " position positions role roles job passage gist characterise characterize portray portrays"
         " itself themselves himself herself talk talked talks talking speak speaks spoke spoken"
         " caption captions element elements component components aspect aspects people off"
@@ -88,7 +88,8 @@ _SYNONYMS = {
     "symbolize": ("represent",), "symbolizes": ("represents",), "fundamentally": ("at its core",),
     "essentially": ("at its core",), "photograph": ("photo",), "photographs": ("photos",),
     "picture": ("photo",), "image": ("photo",),
-    "war games": ("exercises",), "wargames": ("exercises",), "war game": ("exercise",),
+    "fast": ("quickly", "quick"), "war games": ("exercises",), "wargames": ("exercises",),
+    "war game": ("exercise",),
     "round": ("iteration", "edition"), "rounds": ("iterations", "editions"),
     "defence chief": ("defence minister",), "defense chief": ("defence minister",),
     "washington": ("United States",),
@@ -181,7 +182,8 @@ _CONFIRM = re.compile(
 _MODAL = r"(?i:could|would|might|can|will|may|should|must)\s+(?i:not\s+)?"
 _PREDICATE = re.compile(
     r"^\s*(?:(?i:what|who|which|how)\s+" + _MODAL + r"|(?i:why)\s+" + _MODAL + r"[A-Z][\w’'-]*\s+"
-    r"|(?i:how)\s+(?=[a-z]+\s+(?i:is|are|was|were|will|would|could|might)\b))([a-z]+)\b"
+    r"|(?i:how)\s+(?=[a-z]+\s+(?i:is|are|was|were|will|would|could|might|did|does|do|has|have|had|can)\b))"
+    r"([a-z]+)\b"
 )
 
 
@@ -201,6 +203,8 @@ def content_terms(text: str) -> set[str]:
     return set(tokenize(_CONFIRM.sub(" ", text))) - QUESTION_WORDS
 
 
+# Nations, as tokens ("Australian" and "australia" alike): names even when typed in lower case.
+NATIONS = frozenset(tokenize("china japan korea usa russia australia taiwan"))
 # A run of capitalised words ("United States", "Zorblax Treaty"), and what may come before a
 # word that is capitalised only because a sentence or clause starts there.
 _NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")

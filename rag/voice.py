@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .keyword import tokenize
 from .sentence_checks import REACTION, SPEECH, VIEW
-from .topic import QUESTION_WORDS, question_names
+from .topic import NATIONS, QUESTION_WORDS, question_names
 
 # "What did Kishida say about …?" asks for words someone said: a sentence must report speech.
 # Who spoke or thinks: a few words ("Japanese Prime Minister Kishida", "the three ministers").
@@ -39,7 +39,7 @@ _VIEW_Q = re.compile(
 )
 # A lower-case speaker is a name when it is a nation ("what does china think …") or a word no
 # English dictionary knows ("what did kishida say …"); "the pact", "the author" are no speakers.
-_NATIONS = frozenset(tokenize("china japan korea usa russia australia taiwan"))
+
 
 
 @dataclass(frozen=True)
@@ -76,5 +76,5 @@ def _speaker(question: str, who: str) -> set[str]:
     words = re.findall(r"[a-z][a-z’'-]*", who)
     return {
         t for w in words for t in tokenize(w)
-        if t not in QUESTION_WORDS and (t in _NATIONS or not is_dictionary_word(w))
+        if t not in QUESTION_WORDS and (t in NATIONS or not is_dictionary_word(w))
     }

@@ -283,3 +283,17 @@ def test_what_he_said_needs_words_said_whoever_he_is(seeded_assistant: Any) -> N
                ("What have he and his counterparts done over the past year?", "")]
     press = "What did he say at the press conference after Freedom Edge?"
     assert seeded_assistant.answer(press, history=history).abstained
+
+
+def test_the_headline_is_the_documents_title_and_a_role_may_be_asked_by_name(seeded_assistant: Any) -> None:
+    """"What is the headline?" is answered by the title line (its metadata title), however
+    little it resembles the question; "australian defence minister name?" asks for a role the
+    seed names for Japan and the US only."""
+    from rag.question import asked_role
+
+    answers(seeded_assistant, "What is the headline of the article?", "robust, lasting pact")
+    assert asked_role("australian defence minister name?") == {"australia", "minist"}
+    assert asked_role("What is the name of Australia's defence minister?") == {"australia", "minist"}
+    assert seeded_assistant.answer("australian defence minister name?").abstained
+    answers(seeded_assistant, "how fast did he n his counterparts move", "moved quickly",
+            [("us defence sec in the article?", "")])
