@@ -31,6 +31,8 @@ _QUALIFIER = re.compile(
     r"\s*(?:at\s+least|but|however|unless|only\s+if|provided|though|although|yet|still|except)\b",
     re.IGNORECASE,
 )
+# "On what occasion did he make that remark?": where or when words were said is told with them.
+_SETTING_Q = re.compile(r"\b(?:where|when|occasion|event|venue|setting)\b", re.IGNORECASE)
 # "What does the headline say …?": a title or heading is what is asked for, not a lesser answer.
 _TITLE_Q = re.compile(r"\b(?:title|headline|heading|subtitle|standfirst)s?\b", re.IGNORECASE)
 _OWN_TITLE_Q = re.compile(r"\b(?:title|headline)s?\b", re.IGNORECASE)  # the document's own
@@ -121,9 +123,9 @@ class Composer:
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
         # A follow-up about "that remark" after an answer that reported words someone said
         # (or for the limits of what the previous answer said: "Is there a catch to that?").
-        about_said = bool(said) and (
-            (asks_about_what_was_said(question) and bool(SPEECH.search(said))) or asks_for_a_caveat(question)
-        )
+        of_words = asks_about_what_was_said(question) and bool(SPEECH.search(said))
+        of_words = of_words and not _SETTING_Q.search(question)
+        about_said = bool(said) and (of_words or asks_for_a_caveat(question))
         title_asked, own_title_asked = bool(_TITLE_Q.search(asking)), bool(_OWN_TITLE_Q.search(asking))
         if title_asked:  # "What is the headline?": every title is a candidate
             pre += [i for i, c in enumerate(raw) if _is_heading(c.text) and i not in pre]

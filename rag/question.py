@@ -206,7 +206,7 @@ class Reading:
         if self.exact_count and not counts_exactly(sentence, self.counted):
             f *= 0.4  # "hundreds of which" is no exact count; "three partners" counts no missiles
         if (self.speaker or self.someone) and not self.voice.search(sentence):
-            f *= 0.5  # a caption naming Kishida says nothing he said; naming China, no reaction
+            f *= 0.4  # a caption naming Kishida says nothing he said; naming China, no reaction
         if self.speaker and not self.speaker <= tokens:
             f *= 0.6  # Shin's words are not Kishida's
         ordinals = {w.lower() for w in _ORDINAL.findall(sentence)} if self.ordinal else set()
@@ -315,7 +315,12 @@ def counted_things(question: str) -> set[str]:
     if not match:
         return set()
     words = [w for w in match.group(1).split() if w.strip(",;:").lower() not in _ADVERBS_OF_PRECISION] or [""]
-    return {t for t in tokenize(words[-1] if match.group(2) else words[0]) if t not in QUESTION_WORDS}
+    counted = tokenize(words[-1] if match.group(2) else words[0])
+    return {t for t in counted if t not in QUESTION_WORDS or t in _UNITS}  # "how many days": days
+
+
+# Units of time a count may be of ("How many days did the summit last?"), though question words.
+_UNITS = frozenset(tokenize("day days week weeks month months year years decade decades hour hours"))
 
 
 def names_a_stranger(question: str, vocabulary: Container[str]) -> bool:

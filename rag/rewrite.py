@@ -88,11 +88,12 @@ def asks_for_a_take_on_words(question: str) -> bool:
     return all(p.search(question) for p in (_WORDS_SAID, _WRITER, _TAKE))
 
 
-# "Is there a catch to that?": the limit of what was just said, which the documents state right
-# after it ("… the only country now capable … At least under the current US administration.").
+# "Is there a catch to that?", "Does that hold under any …?": the limit of what was just said,
+# which the documents state right after it ("… the only country now capable … At least under the
+# current US administration.").
 _CAVEAT = re.compile(
     r"\b(?:caveats?|catch|catches|conditions?|qualifications?|qualifiers?|exceptions?|provisos?|"
-    r"limits?|limitations?|strings\s+attached)\b",
+    r"limits?|limitations?|strings\s+attached|holds?|always|no\s+matter|under\s+any|regardless)\b",
     re.IGNORECASE,
 )
 

@@ -41,6 +41,12 @@ _VIEW_Q = re.compile(
 # English dictionary knows ("what did kishida say …"); "the pact", "the author" are no speakers.
 
 
+# Roles a speaker is named by ("the Japanese prime minister"): part of who the speaker is.
+_ROLES = frozenset(tokenize(
+    "minister president secretary leader spokesman spokeswoman spokesperson official government "
+    "ambassador chief commander envoy premier chancellor king emperor general admiral"
+))
+
 
 @dataclass(frozen=True)
 class Voice:
@@ -67,8 +73,8 @@ def asked_voice(question: str, standalone: bool) -> Voice:
 def _speaker(question: str, who: str) -> set[str]:
     """The tokens of the speaker ``who`` in a question about what they said or think."""
     named = question_names(question) & set(tokenize(who))
-    if named and re.search(r"[’']s\s", who) and len(who.split()) <= 4:  # "Australia's defence minister"
-        return {t for t in tokenize(who) if t not in QUESTION_WORDS}
+    if named and len(who.split()) <= 4 and (re.search(r"[’']s\s", who) or set(tokenize(who)) & _ROLES):
+        return {t for t in tokenize(who) if t not in QUESTION_WORDS}  # "Australia's defence minister"
     if named or any(c.isupper() for c in who):
         return named
     from .spelling import is_dictionary_word

@@ -297,3 +297,24 @@ def test_the_headline_is_the_documents_title_and_a_role_may_be_asked_by_name(see
     assert seeded_assistant.answer("australian defence minister name?").abstained
     answers(seeded_assistant, "how fast did he n his counterparts move", "moved quickly",
             [("us defence sec in the article?", "")])
+
+
+def test_a_count_of_days_a_speakers_role_and_the_setting_of_a_remark(seeded_assistant: Any) -> None:
+    """"How many days …" counts days ("the 1980s" counts none); "the Japanese prime minister" is
+    a speaker only a sentence with his words answers; "on what occasion" a remark was made is
+    told in the same sentence; "does that hold under any …" asks for the limit stated next."""
+    from rag.question import counted_things
+
+    assert counted_things("How many days did the summit last?") == {"day"}
+    camp = [("Where did Biden, Kishida and Yoon hold their three-way meeting?", "")]
+    assert seeded_assistant.answer("How many days did the summit last?", history=camp).abstained
+    pm = "What did the Japanese prime minister say at the Camp David meeting?"
+    assert read(pm).speaker == {"japan", "prime", "minist"}
+    assert seeded_assistant.answer(pm).abstained
+    remark = [("What did Trump say Kim felt about him?", "")]
+    answers(seeded_assistant, "On what occasion did he make that remark?", "acceptance speech", remark)
+    only = [("Which partner is seen as the only one able to coax lasting cooperation between Seoul and "
+             "Tokyo?", "")]
+    hold = "Does that hold under any US administration?"
+    answers(seeded_assistant, hold, "current US administration", only)
+    answers(seeded_assistant, "Why is Seoul eager to put the framework into operation soon?", "US election")
