@@ -161,6 +161,8 @@ class Composer:
                 if own_title_asked and c.text.strip() == str(c.hit.metadata.get("title", "")).strip():
                     score += 0.5  # the document's own title ("What is the headline?")
             score *= reading.factor(c.text)
+            if reading.wants in ("time", "place", "number") and cover[i] < 0.15:
+                score *= 0.7  # a date, place or number of something else ("last month": an interview)
             if said and _repeats(c.text, said, 2 if about_said else 4):
                 score *= 0.3 if about_said else 0.75
                 quoted.append((c.hit.metadata.get("source"), c.end))

@@ -318,3 +318,10 @@ def test_a_count_of_days_a_speakers_role_and_the_setting_of_a_remark(seeded_assi
     hold = "Does that hold under any US administration?"
     answers(seeded_assistant, hold, "current US administration", only)
     answers(seeded_assistant, "Why is Seoul eager to put the framework into operation soon?", "US election")
+
+
+def test_a_date_of_something_else_does_not_answer_when(seeded_assistant: Any) -> None:
+    """The seed dates Shin's interview ("last month") but not the renewal of the North Korea–Russia
+    pact: a sentence with a time that covers little of the question does not answer it."""
+    assert seeded_assistant.answer("When did North Korea and Russia renew their security pact?").abstained
+    answers(seeded_assistant, "When did Shin give his TV interview?", "last month")
