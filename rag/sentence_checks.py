@@ -67,7 +67,7 @@ _VAGUE_NUMBERS = frozenset(
 # Reported speech: a verb of saying, or a quotation of three words or more (a quoted name such
 # as “Freedom Edge” or a scare-quoted “optimised” reports no words).
 SPEECH = re.compile(
-    r"[“\"][^”\"]*?\s[^”\"]*?\s[^”\"]*?[”\"]"
+    r"[“\"][^”\"\s]{0,80}\s+[^”\"\s]{1,80}\s+[^”\"]{1,300}?[”\"]"
     r"|\b(said|says|say|saying|told|tells|stated|(?<!united\s)states|statement|claimed|claims|speculated|"
     r"announced|announces|announcement|remarked|remarks|commented|replied|responded|warned|"
     r"declared|pledged|promised|vowed|insisted|added|predicted|argued|argues|interview|speech|"

@@ -325,3 +325,17 @@ def test_a_date_of_something_else_does_not_answer_when(seeded_assistant: Any) ->
     pact: a sentence with a time that covers little of the question does not answer it."""
     assert seeded_assistant.answer("When did North Korea and Russia renew their security pact?").abstained
     answers(seeded_assistant, "When did Shin give his TV interview?", "last month")
+
+
+def test_pathological_questions_are_read_quickly() -> None:
+    """Thousands of unclosed quotes, words or capitals: every check stays linear (a nested lazy
+    quote pattern once took minutes on 2,000 opening quotes)."""
+    import time
+
+    from rag.sentence_checks import VIEW
+
+    long_speech = "what did " + "x " * 2000 + "say"
+    for text in ("“a b " * 2000, '"a b ' * 2000, "“" * 5000, "A'" * 2500 + " b", long_speech):
+        start = time.perf_counter()
+        SPEECH.search(text), VIEW.search(text), read(text), content_terms(text)
+        assert time.perf_counter() - start < 2.0, text[:20]
