@@ -103,12 +103,8 @@ _WHO_IS = re.compile(
     r"mentioned|named|pictured|shown|quoted|cited|in|at|on|with|from|according)\b|\s*[,;?]|\s*$)",
     re.IGNORECASE,
 )
-# "What is the name of Australia's defence minister?", "australian defence minister name?"
-_NAME_OF = re.compile(
-    r"^\s*(?:what\s+is\s+|what[’']s\s+)?(?:the\s+)?name\s+of\s+(?:the\s+)?(.+?)\s*\??\s*$"
-    r"|^\s*(?:the\s+)?([^?]+?)(?:[’']s)?\s+name\s*\??\s*$",
-    re.IGNORECASE,
-)
+# "What is the name of Australia's defence minister?" (and "australian defence minister name?")
+_NAME_OF = re.compile(r"(?:what\s+is\s+|what[’']s\s+)?(?:the\s+)?name\s+of\s+(?:the\s+)?", re.IGNORECASE)
 # "How many <things> …?": the things run up to the verb.
 _HOW_MANY = re.compile(
     _ABOUT + r"how\s+many\s+(.+?)"
@@ -299,13 +295,25 @@ def asked_role(question: str) -> set[str]:
     """The role in "Who is Australia's defence minister?": its names and its head word. A
     sentence naming some other country's defence minister does not answer it, nor one about
     Australia alone. A long description ("who is capable of coaxing …") is no role."""
-    match = _WHO_IS.match(question) or _NAME_OF.match(question)
-    role = next((g for g in match.groups() if g), "") if match else ""
+    match = _WHO_IS.match(question)
+    role = match.group(1) if match else _named(question)
     if not role or len(words := role.split()) > 5 or words[0].lower().endswith("ed"):
         return set()  # "Who is credited for …": a participle, no role
     names = " ".join(w for w in words if w[:1].isupper() or set(tokenize(w)) & NATIONS)
     head = words[words.index("of") - 1] if "of" in words[1:] else words[-1]  # "minister of Japan"
     return {t for t in tokenize(f"{names} {head}") if t not in QUESTION_WORDS}
+
+
+def _named(question: str) -> str:
+    """What "What is the name of …?" or "… name?" asks the name of (plain string work: a
+    pattern for the second form backtracks badly on long runs of spaces)."""
+    q = question.strip().rstrip("?").strip()
+    if match := _NAME_OF.match(q):
+        return q[match.end() :]
+    if not q.lower().endswith(" name"):
+        return ""
+    role = re.sub(r"^the\s+", "", q[:-5].rstrip(), flags=re.IGNORECASE)
+    return re.sub(r"[’']s$", "", role)
 
 
 def counted_things(question: str) -> set[str]:
