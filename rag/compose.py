@@ -28,7 +28,7 @@ _REFERS_BACK = re.compile(r"\b(?:they|them)\b", re.IGNORECASE)
 _CONTEXT_MARGIN = 0.06  # a sentence read with the one before must match that much better
 # How the limit of a claim opens ("… the only country capable … At least under the current …").
 _QUALIFIER = re.compile(
-    r"\s*(?:at\s+least|but|however|unless|only\s+if|provided|though|although|yet|still|except)\b",
+    r"(?:at\s+least|but|however|unless|only\s+if|provided|though|although|yet|still|except)\b",
     re.IGNORECASE,
 )
 # "On what occasion did he make that remark?": where or when words were said is told with them.
@@ -299,7 +299,7 @@ def _after_what_was_said(
     line? Without reading too much into campaign hyperbole, …") comes right after it; so does
     the limit of a claim, all the more when it opens with a qualifier ("At least under …")."""
     def weight(c: Candidate) -> float:
-        return 1.5 * (1.5 if caveat and _QUALIFIER.match(c.text) else 1.0)
+        return 1.5 * (1.5 if caveat and _QUALIFIER.match(c.text.lstrip()) else 1.0)
 
     return [
         replace(c, score=c.score * weight(c)) if c.score > 0 and _follows(c, quoted) else c for c in cands
