@@ -34,8 +34,11 @@ _QUALIFIER = re.compile(
 # "On what occasion did he make that remark?": where or when words were said is told with them.
 _SETTING_Q = re.compile(r"\b(?:where|when|occasion|event|venue|setting)\b", re.IGNORECASE)
 # "What does the headline say …?": a title or heading is what is asked for, not a lesser answer.
-_TITLE_Q = re.compile(r"\b(?:title|headline|heading|subtitle|standfirst)s?\b", re.IGNORECASE)
-_OWN_TITLE_Q = re.compile(r"\b(?:title|headline)s?\b", re.IGNORECASE)  # the document's own
+# (Not "the title of the Japanese defence minister", nor "Shin's official title".)
+_OF_SOMEONE = r"(?!\s+of\s+(?!(?:the|this)\s+(?:article|piece|commentary|story|post|document)\b))"
+_THE_TITLE = r"\b(?:the|this|its|article[’']s|piece[’']s)\s+title\b" + _OF_SOMEONE
+_TITLE_Q = re.compile(r"\b(?:headline|subtitle|standfirst)s?\b|" + _THE_TITLE, re.IGNORECASE)
+_OWN_TITLE_Q = re.compile(r"\bheadline\b|" + _THE_TITLE, re.IGNORECASE)
 # The issue asks for this plain wording; the UI and CLI show ``Answer.related`` after it.
 NOT_FOUND = "Not found in the indexed documents: none of them answers this question."
 

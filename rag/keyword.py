@@ -25,10 +25,17 @@ _TOKEN = re.compile(
     re.UNICODE,
 )
 _KIN = 5  # letters two stems of one word family share at least (see KeywordIndex.kin)
+# Endings that derive a word of the same family (as stems: "optimist" is "optim" + "ist").
+_DERIVING = ("ist", "ism", "ic", "ical", "al", "iti", "ian", "ous", "ive", "ment", "ness")
+
+
+def _derived(longer: str, shorter: str) -> bool:
+    return longer.startswith(shorter) and longer[len(shorter) :] in _DERIVING
 _PLAIN_WORD = re.compile(r"\b[a-z]{3,}\b")  # what typo correction may correct a word to
-# Three to six capitalised words, maybe with "of", "and" … between ("Republican National
-# Convention", "Ministry of Foreign Affairs"): the phrases whose acronyms a reader may type.
-_CAPITAL_RUN = re.compile(r"\b(?!The\b)[A-Z][a-z]+(?: +(?:(?:of|for|and|on|the) +)?[A-Z][a-z]+){2,5}\b")
+# Three to six capitalised words, maybe with "of" or "the" between ("Republican National
+# Convention", "Ministry of Foreign Affairs"): the phrases whose acronyms a reader may type. ("and"
+# joins two names more often than it belongs to one: "Seoul and Tokyo for Shin".)
+_CAPITAL_RUN = re.compile(r"\b(?!The\b)[A-Z][a-z]+(?: +(?:(?:of|the) +)?[A-Z][a-z]+){2,5}\b")
 _CJK = re.compile(
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]"
 )
@@ -136,8 +143,9 @@ class KeywordIndex:
 
     def kin(self, term: str) -> str | None:
         """The indexed term of the same word family as ``term``, when the corpus lacks it: one
-        stem starts with the other, and both have five letters or more ("optimistic" →
-        "optimist" → the corpus's "optim", from "optimism")."""
+        stem is the other with a derivational ending, and both have five letters or more
+        ("optimistic" → "optimist" → the corpus's "optim", from "optimism"; not "southeast" →
+        "south", nor "militant" → "military")."""
         if len(term) < _KIN or term in self or not self.ids:
             return None
         if self._families is None:
@@ -145,7 +153,7 @@ class KeywordIndex:
             for t in self._model.vocab_dict:
                 if len(t) >= _KIN and t.isalpha():
                     self._families.setdefault(t[:_KIN], []).append(t)
-        kin = [t for t in self._families.get(term[:_KIN], ()) if term.startswith(t) or t.startswith(term)]
+        kin = [t for t in self._families.get(term[:_KIN], ()) if _derived(term, t) or _derived(t, term)]
         return max(kin, key=lambda t: (self.df.get(t, 0), t)) if kin else None
 
     def __contains__(self, term: object) -> bool:

@@ -53,7 +53,8 @@ _DATED_Q = re.compile(
     re.IGNORECASE,
 )
 # An ordinal, in a question not about a place in the text ("the first paragraph", "the last line").
-_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth|next|last|latest|final)\b", re.IGNORECASE)
+# Numbered only: with a single event, the first is also the latest.
+_ORDINAL = re.compile(r"\b(first|second|third|fourth|fifth)\b", re.IGNORECASE)
 _ORDINAL_Q = re.compile(
     _ORDINAL.pattern + r"(?!\s+(?:line|lines|paragraph|paragraphs|sentence|sentences|section|photo|photos|"
     r"photograph|picture|caption|time|place)\b)",
@@ -297,7 +298,7 @@ def asked_role(question: str) -> set[str]:
     Australia alone. A long description ("who is capable of coaxing …") is no role."""
     match = _WHO_IS.match(question)
     role = match.group(1) if match else _named(question)
-    if not role or len(words := role.split()) > 5 or words[0].lower().endswith("ed"):
+    if not (words := role.split()) or len(words) > 5 or words[0].lower().endswith("ed"):
         return set()  # "Who is credited for …": a participle, no role
     names = " ".join(w for w in words if w[:1].isupper() or set(tokenize(w)) & NATIONS)
     head = words[words.index("of") - 1] if "of" in words[1:] else words[-1]  # "minister of Japan"

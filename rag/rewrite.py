@@ -91,16 +91,18 @@ def asks_for_a_take_on_words(question: str) -> bool:
 # "Is there a catch to that?", "Does that hold under any …?": the limit of what was just said,
 # which the documents state right after it ("… the only country now capable … At least under the
 # current US administration.").
+_SETTING = re.compile(r"^\s*(?:when|where)\b", re.IGNORECASE)
 _CAVEAT = re.compile(
     r"\b(?:caveats?|catch|catches|conditions?|qualifications?|qualifiers?|exceptions?|provisos?|"
-    r"limits?|limitations?|strings\s+attached|holds?|always|no\s+matter|under\s+any|regardless)\b",
+    r"limits?|limitations?|strings\s+attached|no\s+matter|under\s+any|regardless)\b"
+    r"|\b(?:does|do|would|will)\s+(?:that|this|it)\s+(?:still\s+|always\s+)?hold\b(?!\s+(?:it|them)\b)",
     re.IGNORECASE,
 )
 
 
 def asks_for_a_caveat(question: str) -> bool:
-    """Does the follow-up ask for the limits of the previous answer?"""
-    return bool(_CAVEAT.search(question))
+    """Does the follow-up ask for the limits of the previous answer (not when or where it was)?"""
+    return bool(_CAVEAT.search(question)) and not _SETTING.search(question)
 
 
 def asks_about_what_was_said(question: str) -> bool:
@@ -138,8 +140,18 @@ def rewrite(question: str, history: History | None) -> str:
         return swapped
     subject = _strip_question(prev_q)
     if len(history) > 1 and needs_context(prev_q):  # "When did it take place?" after "Where did Biden …?"
-        subject = " — ".join(rewrite(prev_q, history[:-1]).split(" — ")[1:2]) or subject
+        subject = _earlier_subject(history[:-1]) or subject
     return " — ".join(p for p in (question, subject, _answer_hint(prev_a)) if p)
+
+
+def _earlier_subject(history: History, reach: int = 3) -> str:
+    """The subject of the latest of the last ``reach`` turns that did not lean on the ones before
+    (a loop, not a recursion: a history may be long)."""
+    for q, _ in list(history)[-reach:][::-1]:
+        q = (q or "").strip()
+        if q and not needs_context(q):
+            return _strip_question(q)
+    return ""
 
 
 def _answer_hint(answer: str | None) -> str:

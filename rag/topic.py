@@ -37,7 +37,7 @@ QUESTION_WORDS = frozenset(
         # Copulas BM25's list lacks ("Who were the three leaders …?"); what a reader asks to be
         # done with the text, and how a photo relates to it.
         " am were being summarise summarize summary summarising summarizing explain overview"
-        " briefly pictured depicted shown credit credited credits title headline heading subtitle"
+        " briefly pictured depicted shown credit credited credits title headline subtitle"
         " position positions role roles job passage gist characterise characterize portray portrays"
         " itself themselves himself herself talk talked talks talking speak speaks spoke spoken"
         " caption captions element elements component components aspect aspects people off"
@@ -76,22 +76,16 @@ _SYNONYMS = {
     "wish": ("hope",), "wishes": ("hopes",), "agenda": ("program", "programme", "plan"),
     "single out": ("point to",), "singles out": ("points to",), "singled out": ("pointed to",),
     "come true": ("realised", "realized"), "comes true": ("realised", "realized"),
-    # what could end something is what it must survive ("What could derail the framework?")
-    **dict.fromkeys(
-        "derail kill sink wreck scupper doom unravel undo torpedo destroy prevent threaten endanger "
-        "jeopardise jeopardize".split(),
-        ("survive",),
-    ),
     # what something stands for is what it represents, at its core
     "stand for": ("represent",), "stands for": ("represents",), "signify": ("represent",),
     "signifies": ("represents",), "symbolise": ("represent",), "symbolises": ("represents",),
     "symbolize": ("represent",), "symbolizes": ("represents",), "fundamentally": ("at its core",),
     "essentially": ("at its core",), "photograph": ("photo",), "photographs": ("photos",),
-    "picture": ("photo",), "image": ("photo",),
+    "picture": ("photo",), "image": ("photo",), "photographed": ("photo",),
     "operational": ("operationalise", "operationalize", "up and running"),
     "into operation": ("operationalise", "operationalize", "up and running"),
     "eager": ("keen",), "keen": ("eager",),
-    "fast": ("quickly", "quick"), "war games": ("exercises",), "wargames": ("exercises",),
+    "war games": ("exercises",), "wargames": ("exercises",),
     "war game": ("exercise",),
     "round": ("iteration", "edition"), "rounds": ("iterations", "editions"),
     "defence chief": ("defence minister",), "defense chief": ("defence minister",),
@@ -104,7 +98,7 @@ _SYNONYMS = {
     # a reader's words for the documents' ("media appearance", "a party to", "drawbacks")
     "media appearance": ("interview",), "tv appearance": ("TV interview",), "television": ("TV",),
     "a party to": ("part of", "involved in"), "drawback": ("downside",), "drawbacks": ("downsides",),
-    "put out": ("publish",), "puts out": ("publishes",), "plan": ("program", "programme"),
+    "put out": ("publish",), "puts out": ("publishes",), "work plan": ("work program", "work programme"),
     "collective defence": ("mutual defence",), "collective defense": ("mutual defence",),
     "defence chiefs": ("defence ministers",), "defense chiefs": ("defence ministers",),
     "pitfall": ("downside",), "pitfalls": ("downsides",), "dictator": ("despot",), "dictators": ("despots",),
@@ -116,8 +110,17 @@ _SYNONYMS = {
     **dict.fromkeys(("rattled", "alarmed", "dismayed", "unsettled", "worried"), ("consternation",)),
 }
 # "deal with" is a verb: "How did Trump deal with Kim?" asks no question about a pact.
+_NAME_GOES_ON = re.compile(r"\s+[A-Z][a-z]")
 _SYNONYM = re.compile(
-    r"(?<![\w’'-])(" + "|".join(_SYNONYMS) + r")(?=[’']s\b|(?![\w’'-]))(?!\s+with\b)", re.IGNORECASE
+    r"(?<![\w’'-])(" + "|".join(_SYNONYMS) + r")(?=[’']s\b|(?![\w’'-]))(?!\s+with\b)",
+    re.IGNORECASE,
+)
+# What could end something is what it must survive ("What could derail the framework?"), asked
+# with a modal only: "How many did the attack kill?" asks nothing of the kind.
+_THREAT = re.compile(
+    r"\b((?:could|might|would|can|may|will)\s+(?:\w+ly\s+)?)(derail|kill|sink|wreck|scupper|doom|unravel|"
+    r"undo|torpedo|destroy|prevent|threaten|endanger|jeopardi[sz]e)\b",
+    re.IGNORECASE,
 )
 
 
@@ -142,7 +145,17 @@ def use_document_words(
     if acronyms:  # "his RNC acceptance speech" → "his Republican National Convention …"
         question = _ACRONYM.sub(lambda m: _theirs(m[1], [acronyms.get(m[1], m[1])], vocabulary), question)
     question = _DIGIT_COMPOUND.sub(lambda m: _theirs(m[1], [_NUMBER_WORDS[m[1]]], vocabulary) + "-", question)
-    return _SYNONYM.sub(lambda m: _theirs(m[1], _SYNONYMS[m[1].lower()], vocabulary), question)
+    question = _THREAT.sub(lambda m: m[1] + _theirs(m[2], ["survive"], vocabulary), question)
+    return _SYNONYM.sub(lambda m: _synonym(m, question, vocabulary), question)
+
+
+def _synonym(match: re.Match[str], question: str, vocabulary: Container[str]) -> str:
+    """The documents' word for a reader's, unless the word is part of a name ("Washington Post",
+    "Nippon Steel": a capitalised word before another)."""
+    word = match[1]
+    if word[:1].isupper() and _NAME_GOES_ON.match(question, match.end()):
+        return word
+    return _theirs(word, _SYNONYMS[word.lower()], vocabulary)
 
 
 def _theirs(word: str, alternatives: Sequence[str], vocabulary: Container[str]) -> str:
@@ -211,7 +224,15 @@ NATIONS = frozenset(tokenize("china japan korea usa russia australia taiwan"))
 # A run of capitalised words ("United States", "Zorblax Treaty"), and what may come before a
 # word that is capitalised only because a sentence or clause starts there.
 _NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
-_CLAUSE_START = re.compile(r"(^|[.!?:;,(\"“]\s*)$")
+_CLAUSE_OPENERS = '.!?:;,("“'
+
+
+def _starts_clause(text: str, at: int) -> bool:
+    """Does a sentence or clause start at ``at`` (only spaces back to the text's start or to
+    punctuation)? Looks back only over the spaces, so it costs nothing on a long text."""
+    while at > 0 and text[at - 1].isspace():
+        at -= 1
+    return at == 0 or text[at - 1] in _CLAUSE_OPENERS
 
 
 def question_names(question: str) -> set[str]:
@@ -221,7 +242,7 @@ def question_names(question: str) -> set[str]:
     out: set[str] = set()
     for match in _NAME_RUN.finditer(question):
         words = match.group().split()
-        if _CLAUSE_START.search(question[: match.start()]):
+        if _starts_clause(question, match.start()):
             words = words[1:]
         out |= {t for t in tokenize(" ".join(words)) if t not in QUESTION_WORDS}
     return out

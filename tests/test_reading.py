@@ -340,3 +340,33 @@ def test_pathological_questions_are_read_quickly() -> None:
         start = time.perf_counter()
         SPEECH.search(text), VIEW.search(text), read(text), content_terms(text)
         assert time.perf_counter() - start < 2.0, text[:20]
+
+
+def test_review_findings_long_histories_many_names_and_meaning_kept(seeded_assistant: Any) -> None:
+    """An independent review's repros: a 1,000-turn history, thousands of names, a role of
+    spaces; rewrites that changed meaning ("How many did the attack kill?", "Washington Post",
+    "southeast"); "hold" and "latest" as ordinary words; a person's title is no headline."""
+    import time
+
+    from rag.question import asked_role
+    from rag.rewrite import asks_for_a_caveat
+
+    long_history = [("Where did Biden meet Kishida?", "At Camp David.")]
+    long_history += [("And what did he say then?", "")] * 1000
+    assert rewrite("When did it take place?", long_history)  # no RecursionError; looks back 3 turns
+    assert "Biden" in rewrite("When did it take place?", long_history[:3])
+    start = time.perf_counter()
+    read("Is " + "Kishida, " * 2000 + "here?")
+    assert time.perf_counter() - start < 1.0
+    assert asked_role("Who is   ") == set()
+    keyword = seeded_assistant.searcher().keyword
+    assert use_document_words("How many people did the attack kill?", keyword).endswith("kill?")
+    post = "What does the Washington Post say?"
+    assert use_document_words(post, keyword) == post
+    assert keyword.kin("southeast") is None and keyword.kin("militant") is None
+    assert not asks_for_a_caveat("When did they hold it?")
+    assert asks_for_a_caveat("Does that hold under any US administration?")
+    answers(seeded_assistant, "When did they hold it?", "June", [("What is Freedom Edge?", "")])
+    answers(seeded_assistant, "When did the latest trilateral exercise take place?", "June")
+    title = seeded_assistant.answer("What is the title of the Japanese defence minister?")
+    assert "lasting pact" not in title.text, title.text
