@@ -120,7 +120,8 @@ class Composer:
                 for cv, c in zip(cover, raw, strict=True)
             ]
         asking = question or query
-        reading = read_question(asking, without_answer(query, said), keyword)
+        asked = without_answer(query, said)  # the words asked, and the subject they lean on
+        reading = read_question(asking, asked, keyword)
         # Embed only the most promising sentences: embedding dominates a warm answer's time
         # (bench/retrieval_bench.py), and the QA sets in bench/ lose nothing at this limit.
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
@@ -128,7 +129,8 @@ class Composer:
         # (or for the limits of what the previous answer said: "Is there a catch to that?").
         of_words = asks_about_what_was_said(question) and bool(SPEECH.search(said))
         of_words = of_words and not _SETTING_Q.search(question)
-        about_said = bool(said) and (of_words or asks_for_a_caveat(question))
+        caveat = asks_for_a_caveat(question)
+        about_said = bool(said) and (of_words or caveat)
         title_asked, own_title_asked = bool(_TITLE_Q.search(asking)), bool(_OWN_TITLE_Q.search(asking))
         if title_asked:  # "What is the headline?": every title is a candidate
             pre += [i for i, c in enumerate(raw) if _is_heading(c.text) and i not in pre]
@@ -138,7 +140,6 @@ class Composer:
         # better than the whole query, those words ask for what the sentence does not say
         # ("What is the budget of the framework?"); a paraphrase's words ("before the
         # American vote" for "prior to the US election") do not move the match that way.
-        asked = without_answer(query, said)
         reduced = _without(asked, missing) if missing else asked
         head = [asked, reduced] if reduced != asked else [asked]  # CJK: no spaces to split at
         heads = self.embedder.encode(head)
@@ -178,7 +179,7 @@ class Composer:
                 out = [replace(c, score=c.score * 0.3) if c is remark else c for c in out]
                 about_said, quoted = True, [(remark.hit.metadata.get("source"), remark.end)]
         if about_said:
-            out = _after_what_was_said(out, quoted, asks_for_a_caveat(question))
+            out = _after_what_was_said(out, quoted, caveat)
         out.sort(key=lambda c: -c.score)
         return out
 

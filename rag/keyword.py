@@ -27,10 +27,6 @@ _TOKEN = re.compile(
 _KIN = 5  # letters two stems of one word family share at least (see KeywordIndex.kin)
 # Endings that derive a word of the same family (as stems: "optimist" is "optim" + "ist").
 _DERIVING = ("ist", "ism", "ic", "ical", "al", "iti", "ian", "ous", "ive", "ment", "ness")
-
-
-def _derived(longer: str, shorter: str) -> bool:
-    return longer.startswith(shorter) and longer[len(shorter) :] in _DERIVING
 _PLAIN_WORD = re.compile(r"\b[a-z]{3,}\b")  # what typo correction may correct a word to
 # Three to six capitalised words, maybe with "of" or "the" between ("Republican National
 # Convention", "Ministry of Foreign Affairs"): the phrases whose acronyms a reader may type. ("and"
@@ -39,6 +35,11 @@ _CAPITAL_RUN = re.compile(r"\b(?!The\b)[A-Z][a-z]+(?: +(?:(?:of|the) +)?[A-Z][a-
 _CJK = re.compile(
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]"
 )
+
+
+def _derived(longer: str, shorter: str) -> bool:
+    """Is the stem ``longer`` the stem ``shorter`` with a derivational ending?"""
+    return longer.startswith(shorter) and longer[len(shorter) :] in _DERIVING
 
 
 @lru_cache(maxsize=1)
