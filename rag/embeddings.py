@@ -302,7 +302,8 @@ def _export_onnx_int8(model_path: Path, target: Path) -> None:
 
     config = cpu_quant_config()
     model = _export_onnx(model_path, target)
-    export_dynamic_quantized_onnx_model(model, config, str(target))
+    # One file name for every preset (the avx2 preset's weights are uint8: "model_quint8_avx2").
+    export_dynamic_quantized_onnx_model(model, config, str(target), file_suffix=f"qint8_{config}")
     quantized = target / "onnx" / f"model_qint8_{config}.onnx"
     if quantized.is_file():
         (target / quantized.name).write_bytes(quantized.read_bytes())

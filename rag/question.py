@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from .keyword import tokenize
 from .sentence_checks import (
+    AGE,
     DAY,
+    DURATION,
     FREQUENCY,
     FUTURE,
     HOPE,
@@ -20,13 +22,18 @@ from .sentence_checks import (
     close_together,
     counts_exactly,
     fits,
+    names_next_to,
 )
 from .topic import NATIONS, QUESTION_WORDS, question_names
 from .voice import asked_voice
 
 # "When will …?" asks about the future: a sentence about what already happened does not answer.
+# "When is Shin meeting …?" asks the same.
 _FUTURE_Q = re.compile(
-    r"^\s*(?:when|where)\s+will\b|\b(next|upcoming|future|scheduled|planned|slated|due)\b", re.IGNORECASE
+    r"^\s*(?:when|where)\s+will\b|\b(next|upcoming|future|scheduled|planned|slated|due)\b"
+    r"|^\s*when\s+(?:exactly\s+|precisely\s+)?(?:is|are)\s+(?:[\w’'-]+\s+){1,4}?"
+    r"(?<!\bthe\s)(?<!\ba\s)(?<!\ban\s)(?<!\bthis\s)(?<!\bthat\s)[a-z]{3,}ing\b",
+    re.IGNORECASE,
 )
 # "On what exact date …?" asks for a day: a month alone does not answer it.
 _DAY_Q = re.compile(
@@ -38,6 +45,9 @@ _DAY_Q = re.compile(
 _FREQUENCY_Q = re.compile(r"\bhow\s+(often|frequently|regularly)\b", re.IGNORECASE)
 # "What does the author hope for?": a sentence saying what will be is no hope.
 _HOPE_Q = re.compile(r"\b(hop(e|es|ed|ing)|wish(es|ed|ing)?)\b", re.IGNORECASE)
+# "How long did it last?" asks for a span of time, "How old is he?" for an age: "in June" is neither.
+_DURATION_Q = re.compile(r"\bhow\s+long\b(?!\s+ago\b)", re.IGNORECASE)
+_AGE_Q = re.compile(r"\bhow\s+old\b", re.IGNORECASE)
 # "In what year …?" asks for a year: "in August" does not answer it.
 _YEAR_Q = re.compile(r"\b(what|which)\s+year(?![\w-])", re.IGNORECASE)
 # "Exactly how many …?" asks for a count: "hundreds" or "several" does not answer it.
@@ -78,7 +88,7 @@ _QUANTITY_Q = re.compile(
     re.IGNORECASE,
 )
 _TIME_Q = re.compile(
-    r"^\s*(when|since when|until when|by when)\b"
+    r"^\s*(when|since when|until when|by when|(?:the\s+)?date)\b"
     r"|\b(what|which)\s+(year|month|day|date|decade|deadline|timeline|timeframe|timetable)(?![\w-])"
     r"|\bhow\s+long\s+ago\b",
     re.IGNORECASE,
@@ -106,6 +116,9 @@ _WHO_IS = re.compile(
 )
 # "What is the name of Australia's defence minister?" (and "australian defence minister name?")
 _NAME_OF = re.compile(r"(?:what\s+is\s+|what[’']s\s+)?(?:the\s+)?name\s+of\s+(?:the\s+)?", re.IGNORECASE)
+# "What is the framework between … called?": the thing named ends before these words.
+_CALLED = re.compile(r"what\s+(?:is|was|are|were)\s+(?:the\s+)?", re.IGNORECASE)
+_ROLE_ENDS = frozenset("between among amongst that which who of in at on with from for by to and or".split())
 # "How many <things> …?": the things run up to the verb.
 _HOW_MANY = re.compile(
     _ABOUT + r"how\s+many\s+(.+?)"
@@ -181,6 +194,7 @@ class Reading:
     hoping: bool = False  # "What does the author hope …?": the answer must voice a hope
     ordinal: str = ""  # "When is the second exercise?": "the first occurred in June" answers no
     dated: bool = False  # "How many … last year?": an answer must say when, too
+    naming: str = ""  # "What is the framework called?": a sentence on it must name it ("… Framework")
 
     def factor(self, sentence: str) -> float:
         """How far the sentence can answer the question: 1 when it passes every check, less
@@ -211,8 +225,10 @@ class Reading:
             f *= 0.5  # "the first iteration … occurred in June" says nothing of the second
         if self.dated and not TIME.search(sentence):
             f *= 0.6  # "hundreds of which have splashed down" counts none "last year"
+        if self.naming in tokens and not names_next_to(sentence, self.naming):
+            f *= 0.6  # "this framework points to …" speaks of it without its name
         if self.hoping and not HOPE.search(sentence):
-            f *= 0.6  # "it is one of the most consequential developments" hopes for nothing
+            f *= 0.5  # "it is one of the most consequential developments" hopes for nothing
         if self.future and not FUTURE.search(sentence):
             f *= 0.5  # "When will the next exercise be?" is not answered by "the first occurred in June"
         if (field := _FIELD.match(sentence)) and not self.asks_for_field(field[1]):
@@ -256,6 +272,7 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
         hoping=bool(_HOPE_Q.search(question)),
         ordinal=ordinal[0].lower() if (ordinal := _ORDINAL_Q.search(question)) else "",
         dated=bool(_DATED_Q.search(question)),
+        naming=named_thing(question) if standalone else "",
     )
 
 
@@ -267,6 +284,10 @@ def _precision(question: str) -> re.Pattern[str] | None:
         return YEAR
     if _FREQUENCY_Q.search(question):
         return FREQUENCY
+    if _DURATION_Q.search(question):
+        return DURATION
+    if _AGE_Q.search(question):
+        return AGE
     return None
 
 
@@ -297,20 +318,42 @@ def asked_role(question: str) -> set[str]:
     sentence naming some other country's defence minister does not answer it, nor one about
     Australia alone. A long description ("who is capable of coaxing …") is no role."""
     match = _WHO_IS.match(question)
-    role = match.group(1) if match else _named(question)
-    if not (words := role.split()) or len(words) > 5 or words[0].lower().endswith("ed"):
-        return set()  # "Who is credited for …": a participle, no role
+    words = _role_words(match.group(1) if match else _named(question))
+    if not words:
+        return set()
     names = " ".join(w for w in words if w[:1].isupper() or set(tokenize(w)) & NATIONS)
-    head = words[words.index("of") - 1] if "of" in words[1:] else words[-1]  # "minister of Japan"
-    return {t for t in tokenize(f"{names} {head}") if t not in QUESTION_WORDS}
+    return {t for t in tokenize(f"{names} {_head(words)}") if t not in QUESTION_WORDS}
+
+
+def named_thing(question: str) -> str:
+    """The token of what "What is the framework … called?" or "What is the name of the
+    exercise?" asks the name of ("framework", "exercis"), or ""."""
+    words = _role_words(_named(question))
+    tokens = tokenize(_head(words)) if words else []
+    return tokens[0] if len(tokens) == 1 and tokens[0] not in QUESTION_WORDS else ""
+
+
+def _role_words(role: str) -> list[str]:
+    """The words of a role, or none when it is too long or a participle ("credited for …")."""
+    words = role.split()
+    return [] if not words or len(words) > 5 or words[0].lower().endswith("ed") else words
+
+
+def _head(words: list[str]) -> str:
+    return words[words.index("of") - 1] if "of" in words[1:] else words[-1]  # "minister of Japan"
 
 
 def _named(question: str) -> str:
-    """What "What is the name of …?" or "… name?" asks the name of (plain string work: a
-    pattern for the second form backtracks badly on long runs of spaces)."""
+    """What "What is the name of …?", "… name?" or "What is … called?" asks the name of (plain
+    string work: a pattern for the second form backtracks badly on long runs of spaces)."""
     q = question.strip().rstrip("?").strip()
     if match := _NAME_OF.match(q):
         return q[match.end() :]
+    if (called := _CALLED.match(q)) and q.lower().endswith(" called"):
+        # "What is the framework between Japan, South Korea and the US called?": "framework"
+        words = q[called.end() : -len(" called")].split()
+        cut = next((i for i, w in enumerate(words) if w.lower() in _ROLE_ENDS), len(words))
+        return " ".join(words[:cut])
     if not q.lower().endswith(" name"):
         return ""
     role = re.sub(r"^the\s+", "", q[:-5].rstrip(), flags=re.IGNORECASE)

@@ -48,6 +48,22 @@ FREQUENCY = re.compile(
     r"seasonal(ly)?|dozens|hundreds|thousands|numerous|many)\b",
     re.IGNORECASE,
 )
+# How long something lasts or lasted: "for three days", "a two-week drill", "since the 1980s".
+_SPAN = r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies))"
+DURATION = re.compile(
+    r"\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|few|"
+    r"many|couple\s+of)\s+(?:more\s+|full\s+|long\s+)?" + _SPAN + r"\b"
+    r"|\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)-" + _SPAN.replace("s?", "") + r"\b"
+    r"|\bfor\s+(?:decades|years|months|weeks|days|hours)\b|\b(?:since|until|overnight|throughout)\b",
+    re.IGNORECASE,
+)
+# How old someone or something is: "aged 64", "a 70-year-old alliance", "born in 1960".
+AGE = re.compile(
+    r"\b\d{1,3}[-\s]years?[-\s]old\b|\baged?\s+(?:of\s+)?\d{1,3}\b|\b(?:his|her|their)\s+"
+    r"(?:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b"
+    r"|\b(?:born|founded|established|since)\b",
+    re.IGNORECASE,
+)
 YEAR = re.compile(
     r"\b(1[5-9]\d\d|20\d\d)s?\b|\b(last|this|next|that)\s+year\b|\byears?\s+ago\b", re.IGNORECASE
 )
@@ -92,7 +108,7 @@ CALENDAR = frozenset(
     )
 )
 
-# A word that starts with a capital letter, in any script that has them ("Évian" too).
+# A word, in any script ("Évian" too); one that starts with a capital letter may be a name.
 _WORD = re.compile(r"(?<![\w’'-])[^\W\d_][\w’']*")
 
 
@@ -134,10 +150,39 @@ def fits(wants: str | None, sentence: str, asked: Set[str]) -> bool:
     return True
 
 
+# What may come between a thing and its name: "the exercise, “Freedom Edge”", "a pact called …".
+_BEFORE_A_NAME = re.compile(r"[\s,:–-]*(?:(?:called|named|dubbed|known\s+as)\s+)?[“\"‘']?[^\W\d_]")
+
+
+def names_next_to(sentence: str, thing: str) -> bool:
+    """Does the sentence name the thing (a token) where it speaks of it: a capitalised word
+    right before it ("the Trilateral Security Cooperation Framework") or a name right after
+    ("the exercise, “Freedom Edge”")?"""
+    words = list(_WORD.finditer(sentence))
+    for i, m in enumerate(words):
+        if tokenize(m.group()) != [thing]:
+            continue
+        before = words[i - 1].group() if i > 0 else ""
+        if before[:1].isupper() and i > 1 and sentence[words[i - 1].end() : m.start()].isspace():
+            return True
+        after = _BEFORE_A_NAME.match(sentence, m.end())
+        if after and after.group()[-1].isupper():
+            return True
+    return False
+
+
 def names_something_new(sentence: str, asked: Set[str]) -> bool:
-    """Does the sentence hold a capitalised word (past its first) that the question did not
-    use? A sentence that only repeats the question's own names does not name an answer."""
-    words = [w for w in _WORD.findall(sentence) if w[0].isupper()]
-    if sentence[:1].isupper():
-        words = words[1:]
-    return any(set(tokenize(w)) - asked for w in words)
+    """Does the sentence hold a name (capitalised words, past its first word) that the question
+    did not use? A sentence that only repeats the question's own names does not name an answer.
+    A name is read whole: "the United States" is the question's "US"."""
+    runs: list[list[str]] = []
+    end = -1
+    for m in _WORD.finditer(sentence):
+        if not m.group()[0].isupper():
+            continue
+        if runs and sentence[end : m.start()].isspace():
+            runs[-1].append(m.group())  # the next word of the same name
+        else:
+            runs.append([m.group()] if m.start() else [])  # a sentence's first word is no name
+        end = m.end()
+    return any(set(tokenize(" ".join(run))) - asked for run in runs)

@@ -30,7 +30,8 @@ QUESTION_WORDS = frozenset(
         " get gets getting got run running soon want wants wanted think thinks thought up down out"
         " send sends sending sent list main hurry hurried rush rushed rushing"
         " mainly better best see seen able long like other others besides apart actually"
-        " particular particularly roughly go goes going come comes coming supposed meant feel"
+        " particular particularly specific specifically precisely roughly go goes going come comes coming"
+        " supposed meant feel"
         " feels really exactly currently probably generally usually often help helps helped"
         " helping due part use used using make makes made way ways thing things sort"
         " become becomes became becoming eventually ultimately finally"
@@ -47,12 +48,18 @@ QUESTION_WORDS = frozenset(
 
 # Abbreviations a reader may type for what documents spell out. Expanded only when no
 # document uses the abbreviation and some document uses every word of its expansion.
-_ABBREVIATIONS = {
+_ABBREVIATIONS: dict[str, str | tuple[str, ...]] = {
     "PM": "Prime Minister", "FM": "Foreign Minister", "DPRK": "North Korea", "ROK": "South Korea",
     "PRC": "China", "ROC": "Taiwan", "UK": "United Kingdom", "EU": "European Union",
     "UN": "United Nations", "N. Korea": "North Korea", "S. Korea": "South Korea",
     "NK": "North Korea", "SK": "South Korea", "nk": "North Korea", "sk": "South Korea",
     "def min": "defence minister", "Def Min": "Defence Minister", "defmin": "defence minister",
+    "SecDef": ("Secretary of Defence", "Secretary of Defense"),
+    "secdef": ("Secretary of Defence", "Secretary of Defense"),
+    "SecState": ("Secretary of State",), "POTUS": ("US President", "President"),
+    "MoD": ("Ministry of Defence", "Ministry of Defense", "defence ministry"),
+    "MOD": ("Ministry of Defence", "Ministry of Defense", "defence ministry"),
+    "MOFA": ("Ministry of Foreign Affairs", "foreign ministry"),
 }
 _ABBREVIATION = re.compile(
     r"(?<![\w.])("
@@ -107,6 +114,8 @@ _SYNONYMS = {
     "patching up": ("repairing",), "patch things up": ("repair",), "patching things up": ("repairing",),
     "line up": ("align",), "lining up": ("aligning",), "lined up": ("aligned",),
     "off the ground": ("up and running", "to life"), "dealings": ("pact", "relations"),
+    "partnership": ("pact", "alliance", "cooperation"), "partnerships": ("pacts", "alliances"),
+    "alliance": ("pact",), "alliances": ("pacts",),
     **dict.fromkeys(("rattled", "alarmed", "dismayed", "unsettled", "worried"), ("consternation",)),
 }
 # "deal with" is a verb: "How did Trump deal with Kim?" asks no question about a pact.
@@ -141,12 +150,18 @@ def use_document_words(
     word counts as one the documents lack, a sign they cannot answer)."""
     if vocabulary is None:
         return question
-    question = _ABBREVIATION.sub(lambda m: _theirs(m[1], [_ABBREVIATIONS[m[1]]], vocabulary), question)
+    question = _ABBREVIATION.sub(lambda m: _theirs(m[1], _spelled_out(m[1]), vocabulary), question)
     if acronyms:  # "his RNC acceptance speech" → "his Republican National Convention …"
         question = _ACRONYM.sub(lambda m: _theirs(m[1], [acronyms.get(m[1], m[1])], vocabulary), question)
     question = _DIGIT_COMPOUND.sub(lambda m: _theirs(m[1], [_NUMBER_WORDS[m[1]]], vocabulary) + "-", question)
     question = _THREAT.sub(lambda m: m[1] + _theirs(m[2], ["survive"], vocabulary), question)
     return _SYNONYM.sub(lambda m: _synonym(m, question, vocabulary), question)
+
+
+def _spelled_out(abbreviation: str) -> Sequence[str]:
+    """What an abbreviation may stand for in the documents (some are spelled two ways)."""
+    expansion = _ABBREVIATIONS[abbreviation]
+    return [expansion] if isinstance(expansion, str) else expansion
 
 
 def _synonym(match: re.Match[str], question: str, vocabulary: Container[str]) -> str:

@@ -33,8 +33,8 @@ _VIEW_Q = re.compile(
     r"(?:think|thought|feel|felt|believe|make\s+of|made\s+of)\b"
     r"|^\s*how\s+(?:did|does|do|has|have|had|will|would|might)\s+" + _WHO + r"\s+(?:view|see|regard|"
     r"feel\s+about)\b"
-    r"|^\s*what\s+(?:is|was|are|were)\s+" + _WHO + r"[’']s?\s+(?:opinion|opinions|view|views|position|stance|"
-    r"take|assessment|verdict)\s+(?:of|on|about|regarding)\b",
+    r"|^\s*what(?:[’']s|\s+(?:is|was|are|were))\s+" + _WHO + r"[’']s?\s+(?:opinion|opinions|view|views|"
+    r"position|stance|take|assessment|verdict)\s+(?:of|on|about|regarding)\b",
     re.IGNORECASE,
 )
 # A lower-case speaker is a name when it is a nation ("what does china think …") or a word no

@@ -370,3 +370,50 @@ def test_review_findings_long_histories_many_names_and_meaning_kept(seeded_assis
     answers(seeded_assistant, "When did the latest trilateral exercise take place?", "June")
     title = seeded_assistant.answer("What is the title of the Japanese defence minister?")
     assert "lasting pact" not in title.text, title.text
+
+
+def test_how_long_how_old_and_future_meetings_need_their_own_answers(seeded_assistant: Any) -> None:
+    """"How long did it last?" needs a span of time and "How old is he?" an age: "occurred in June"
+    and a minister's name are neither. "When is Shin meeting …?" and "date the … was signed?"
+    ask for a time the seed never gives."""
+    lasted = read("How long did the exercise last?")
+    assert lasted.factor("It lasted three days.") == lasted.factor("It has run since the 1980s.") == 1.0
+    assert lasted.factor("The first iteration occurred in June.") < 1.0
+    assert read("How long ago was it?").precise is None  # a time, not a span
+    old = read("How old is he?")
+    assert old.factor("Austin, aged 71, said so.") == old.factor("He was born in 1953.") == 1.0
+    assert old.factor("US Secretary of Defence Lloyd Austin met them.") < 1.0
+    assert read("when exactly is Shin meeting Kihara to sign it?").future
+    assert not read("When is the meeting held?").future  # present tense, no plan
+    assert read("date the pact was signed?").wants == "time"
+    history = [("Who is the US Secretary of Defence mentioned?", "")]
+    assert seeded_assistant.answer("How old is he?", history=history).abstained
+    history = [("What is the name of the new multi-domain trilateral exercise?", "")]
+    assert seeded_assistant.answer("How long did it last?", history=history).abstained
+    assert seeded_assistant.answer("date the NK-Russia pact was signed?").abstained
+
+
+def test_a_name_asked_for_is_a_name_next_to_the_thing(seeded_assistant: Any) -> None:
+    """"What is the framework … called?" is answered by "the Trilateral Security Cooperation
+    Framework", not by "this framework, the United States" (the question's own "US", read whole)
+    nor "the framework points to …" (no name)."""
+    from rag.sentence_checks import names_next_to, names_something_new
+
+    called = read("What is the framework between Japan, South Korea and the US called?")
+    assert called.naming == "framework" and called.role == {"framework"}
+    assert called.factor("If so, the Trilateral Security Cooperation Framework will be a step.") == 1.0
+    assert called.factor("Resting on their strategies, the framework points to China’s expansion.") < 1.0
+    assert not names_something_new("But the third partner, the United States, is able.", called.tokens)
+    assert names_next_to("The first iteration of a new exercise, “Freedom Edge”, occurred in June.", "exercis")
+    answers(seeded_assistant, "What is the framework between Japan, South Korea and the US called?",
+            "Trilateral Security Cooperation Framework")
+
+
+def test_abbreviations_synonyms_and_a_partys_position(seeded_assistant: Any) -> None:
+    """A reporter's "SecDef", a "partnership" for the seed's "pact", and "what's the JSDF's
+    position" (a party the seed never quotes) asked in one breath."""
+    assert "Secretary of Defence" in use_document_words("US SecDef named?", seeded_assistant.searcher().keyword)
+    answers(seeded_assistant, "US SecDef named in the article?", "Lloyd Austin")
+    answers(seeded_assistant, "Which North Korean partnership has caused consternation?", "pact with Russia")
+    assert read("what's the JSDF's position on the drills?").speaker == {"jsdf"}
+    assert seeded_assistant.answer("what's the JSDF's position on the Freedom Edge drills?").abstained
