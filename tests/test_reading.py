@@ -404,7 +404,8 @@ def test_a_name_asked_for_is_a_name_next_to_the_thing(seeded_assistant: Any) -> 
     assert called.factor("If so, the Trilateral Security Cooperation Framework will be a step.") == 1.0
     assert called.factor("Resting on their strategies, the framework points to China’s expansion.") < 1.0
     assert not names_something_new("But the third partner, the United States, is able.", called.tokens)
-    assert names_next_to("The first iteration of a new exercise, “Freedom Edge”, occurred in June.", "exercis")
+    named = "The first iteration of a new exercise, “Freedom Edge”, occurred in June."
+    assert names_next_to(named, "exercis")
     answers(seeded_assistant, "What is the framework between Japan, South Korea and the US called?",
             "Trilateral Security Cooperation Framework")
 
@@ -412,7 +413,8 @@ def test_a_name_asked_for_is_a_name_next_to_the_thing(seeded_assistant: Any) -> 
 def test_abbreviations_synonyms_and_a_partys_position(seeded_assistant: Any) -> None:
     """A reporter's "SecDef", a "partnership" for the seed's "pact", and "what's the JSDF's
     position" (a party the seed never quotes) asked in one breath."""
-    assert "Secretary of Defence" in use_document_words("US SecDef named?", seeded_assistant.searcher().keyword)
+    keyword = seeded_assistant.searcher().keyword
+    assert "Secretary of Defence" in use_document_words("US SecDef named?", keyword)
     answers(seeded_assistant, "US SecDef named in the article?", "Lloyd Austin")
     answers(seeded_assistant, "Which North Korean partnership has caused consternation?", "pact with Russia")
     assert read("what's the JSDF's position on the drills?").speaker == {"jsdf"}
