@@ -31,8 +31,8 @@ from .voice import asked_voice
 # "When is Shin meeting …?" asks the same.
 _FUTURE_Q = re.compile(
     r"^\s*(?:when|where)\s+will\b|\b(next|upcoming|future|scheduled|planned|slated|due)\b"
-    r"|^\s*when\s+(?:exactly\s+|precisely\s+)?(?:is|are)\s+(?:[\w’'-]+\s+){1,4}?"
-    r"(?<!\bthe\s)(?<!\ba\s)(?<!\ban\s)(?<!\bthis\s)(?<!\bthat\s)[a-z]{3,}ing\b",
+    r"|^\s*when\s+(?:exactly\s+|precisely\s+)?(?:is|are)\s+(?:(?:he|she|they|we)\s+|(?-i:(?:[A-Z][\w-]*\s+){1,3}))"
+    r"[a-z]{3,}ing\s+(?!(?:held|done|made|used|planned|set|due)\b)\w",
     re.IGNORECASE,
 )
 # "On what exact date …?" asks for a day: a month alone does not answer it.
@@ -46,7 +46,7 @@ _FREQUENCY_Q = re.compile(r"\bhow\s+(often|frequently|regularly)\b", re.IGNORECA
 # "What does the author hope for?": a sentence saying what will be is no hope.
 _HOPE_Q = re.compile(r"\b(hop(e|es|ed|ing)|wish(es|ed|ing)?)\b", re.IGNORECASE)
 # "How long did it last?" asks for a span of time, "How old is he?" for an age: "in June" is neither.
-_DURATION_Q = re.compile(r"\bhow\s+long\b(?!\s+ago\b)", re.IGNORECASE)
+_DURATION_Q = re.compile(r"\bhow\s+long\b(?!-|\s+ago\b)", re.IGNORECASE)
 _AGE_Q = re.compile(r"\bhow\s+old\b", re.IGNORECASE)
 # "In what year …?" asks for a year: "in August" does not answer it.
 _YEAR_Q = re.compile(r"\b(what|which)\s+year(?![\w-])", re.IGNORECASE)
@@ -277,18 +277,11 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
 
 
 def _precision(question: str) -> re.Pattern[str] | None:
-    """What an answer must hold when the question asks for a precise day or year, or how often."""
-    if _DAY_Q.search(question):
-        return DAY
-    if _YEAR_Q.search(question):
-        return YEAR
-    if _FREQUENCY_Q.search(question):
-        return FREQUENCY
-    if _DURATION_Q.search(question):
-        return DURATION
-    if _AGE_Q.search(question):
-        return AGE
-    return None
+    """What an answer must hold when the question asks for a precise day or year, how often,
+    how long or how old."""
+    asked = [(_DAY_Q, DAY), (_YEAR_Q, YEAR), (_FREQUENCY_Q, FREQUENCY), (_DURATION_Q, DURATION)]
+    asked.append((_AGE_Q, AGE))
+    return next((needs for asks, needs in asked if asks.search(question)), None)
 
 
 class _Everything:
@@ -351,7 +344,7 @@ def _named(question: str) -> str:
         return q[match.end() :]
     if (called := _CALLED.match(q)) and q.lower().endswith(" called"):
         # "What is the framework between Japan, South Korea and the US called?": "framework"
-        words = q[called.end() : -len(" called")].split()
+        words = [w for w in q[called.end() : -len(" called")].split() if not w.lower().endswith("ly")]
         cut = next((i for i, w in enumerate(words) if w.lower() in _ROLE_ENDS), len(words))
         return " ".join(words[:cut])
     if not q.lower().endswith(" name"):

@@ -18,12 +18,14 @@ NUMBER = re.compile(
 TIME = re.compile(
     r"\b(1[5-9]\d\d|20\d\d|\d{1,2}(st|nd|rd|th)|\d{4}s|january|february|march|april|may|june|july|"
     r"august|september|october|november|december|spring|summer|autumn|fall|winter|today|"
-    r"yesterday|tomorrow|decades?|centur(y|ies)|years?|months?|weeks?|days?|since|until|ago)\b",
+    r"yesterday|tomorrow|decades?|centur(y|ies)|years?|months?|weeks?|days?|since|until|ago|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
     re.IGNORECASE,
 )
 
 FUTURE = re.compile(
-    r"\b(will|shall|plans?|planned|scheduled|expected|next|upcoming|future|due to|by the end of)\b",
+    r"\b(will|shall|plans?|planned|scheduled|expected|next|upcoming|future|due to|by the end of)\b"
+    r"|\b(?:is|are)\s+\w+ing\b",  # "Shin is meeting Kihara on Friday"
     re.IGNORECASE,
 )
 
@@ -49,19 +51,22 @@ FREQUENCY = re.compile(
     re.IGNORECASE,
 )
 # How long something lasts or lasted: "for three days", "a two-week drill", "since the 1980s".
-_SPAN = r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies))"
+_COUNT = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 DURATION = re.compile(
-    r"\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|few|"
-    r"many|couple\s+of)\s+(?:more\s+|full\s+|long\s+)?" + _SPAN + r"\b"
-    r"|\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)-" + _SPAN.replace("s?", "") + r"\b"
-    r"|\bfor\s+(?:decades|years|months|weeks|days|hours)\b|\b(?:since|until|overnight|throughout)\b",
+    r"\b(?:" + _COUNT + r"|a|an|half\s+an?|several|few|many|couple\s+of)\s+(?:and\s+a\s+half\s+)?"
+    r"(?:more\s+|full\s+|long\s+)?(?:seconds?|minutes?|hours?|days?|weeks?|fortnights?|months?|years?|"
+    r"decades?|centur(?:y|ies))\b"
+    r"|\b" + _COUNT + r"-(?:second|minute|hour|day|week|month|year|decade|century)\b"
+    r"|\bfor\s+(?:decades|years|months|weeks|days|hours)\b|\bsince\s+(?:the\s+)?(?:1[5-9]|20)\d\ds?\b"
+    r"|\b(?:fortnight|overnight|throughout)\b",
     re.IGNORECASE,
 )
-# How old someone or something is: "aged 64", "a 70-year-old alliance", "born in 1960".
+# How old someone or something is: "aged 64", "Austin, 71,", "a 70-year-old alliance", "born in 1960".
 AGE = re.compile(
-    r"\b\d{1,3}[-\s]years?[-\s]old\b|\baged?\s+(?:of\s+)?\d{1,3}\b|\b(?:his|her|their)\s+"
-    r"(?:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b"
-    r"|\b(?:born|founded|established|since)\b",
+    r"\b\d{1,3}[-\s]years?[-\s]old\b|\baged?\s+(?:of\s+)?\d{1,3}\b|,\s*\d{1,3}\s*,"
+    r"|\b(?:is|was|turned|turns)\s+\d{1,3}\b(?!\s*(?:%|per|percent|km|miles|missiles))"
+    r"|\b(?:his|her|their)\s+(?:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)\b"
+    r"|\bborn\b|\b(?:founded|established|formed|created)\s+in\b",
     re.IGNORECASE,
 )
 YEAR = re.compile(
@@ -150,22 +155,26 @@ def fits(wants: str | None, sentence: str, asked: Set[str]) -> bool:
     return True
 
 
-# What may come between a thing and its name: "the exercise, “Freedom Edge”", "a pact called …".
-_BEFORE_A_NAME = re.compile(r"[\s,:–-]*(?:(?:called|named|dubbed|known\s+as)\s+)?[“\"‘']?[^\W\d_]")
+# What may come between a thing and the name after it: "the exercise, “Freedom Edge”", "a pact
+# called …"; and the words that, first in a sentence, are no name ("The framework …").
+_NAME_AFTER = re.compile(r"(?:\s+(?:called|named|dubbed|known\s+as)\s+[“\"‘']?|,?\s*[“\"‘'])[^\W\d_]")
+_DETERMINERS = frozenset("a an the this that these those its their our his her".split())
 
 
 def names_next_to(sentence: str, thing: str) -> bool:
     """Does the sentence name the thing (a token) where it speaks of it: a capitalised word
-    right before it ("the Trilateral Security Cooperation Framework") or a name right after
-    ("the exercise, “Freedom Edge”")?"""
+    right before it ("the Trilateral Security Cooperation Framework", "“Freedom Edge” exercise")
+    or a name right after ("the exercise, “Freedom Edge”", "a pact called …")?"""
     words = list(_WORD.finditer(sentence))
     for i, m in enumerate(words):
         if tokenize(m.group()) != [thing]:
             continue
-        before = words[i - 1].group() if i > 0 else ""
-        if before[:1].isupper() and i > 1 and sentence[words[i - 1].end() : m.start()].isspace():
-            return True
-        after = _BEFORE_A_NAME.match(sentence, m.end())
+        if i > 0 and (before := words[i - 1]).group()[:1].isupper():
+            between = sentence[before.end() : m.start()]
+            first_word_no_name = i == 1 and before.group().lower() in _DETERMINERS
+            if re.fullmatch(r"[”\"’']?\s+", between) and not first_word_no_name:
+                return True
+        after = _NAME_AFTER.match(sentence, m.end())
         if after and after.group()[-1].isupper():
             return True
     return False

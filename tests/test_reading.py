@@ -419,3 +419,27 @@ def test_abbreviations_synonyms_and_a_partys_position(seeded_assistant: Any) -> 
     answers(seeded_assistant, "Which North Korean partnership has caused consternation?", "pact with Russia")
     assert read("what's the JSDF's position on the drills?").speaker == {"jsdf"}
     assert seeded_assistant.answer("what's the JSDF's position on the Freedom Edge drills?").abstained
+
+
+def test_review_findings_spans_ages_names_and_the_future() -> None:
+    """A span "and a half" or a fortnight; an age as "Austin, 71,"; "since" alone is no span nor
+    an age; a noun in -ing is no plan ("When is the annual training held?"); a name first in a
+    sentence or in quotes before the thing; an adverb is not the thing named."""
+    from rag.sentence_checks import names_next_to
+
+    lasted = read("How long did it last?")
+    assert lasted.factor("It lasted two and a half years.") == lasted.factor("It lasted a fortnight.") == 1.0
+    assert lasted.factor("Since Japan is worried, it acts.") < 1.0
+    assert read("How long-range are the missiles?").precise is None
+    old = read("How old is Lloyd Austin?")
+    assert old.factor("Lloyd Austin, 71, met Kihara.") == old.factor("Austin is 71.") == 1.0
+    assert old.factor("He has served since 2021.") < 1.0
+    assert not read("When is the annual training held?").future
+    assert not read("When is the summit in Beijing?").future
+    meeting = read("When is Shin meeting Kihara?")
+    assert meeting.factor("Shin is meeting Kihara on Friday.") > meeting.factor("Shin met Kihara on July 28.")
+    assert names_next_to("AUKUS partnership deepens.", "partnership")
+    assert names_next_to("“Freedom Edge” exercise began in June.", "exercis")
+    assert not names_next_to("Under the framework, Seoul and Tokyo will share data.", "framework")
+    assert not names_next_to("The Framework is new.", "framework")
+    assert read("What is the alliance officially called?").naming == "allianc"
