@@ -279,9 +279,13 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
 def _precision(question: str) -> re.Pattern[str] | None:
     """What an answer must hold when the question asks for a precise day or year, how often,
     how long or how old."""
-    asked = [(_DAY_Q, DAY), (_YEAR_Q, YEAR), (_FREQUENCY_Q, FREQUENCY), (_DURATION_Q, DURATION)]
-    asked.append((_AGE_Q, AGE))
-    return next((needs for asks, needs in asked if asks.search(question)), None)
+    return next((needs for asks, needs in _PRECISE_ASKS if asks.search(question)), None)
+
+
+# A question asking for one of these, and what its answer must hold.
+_PRECISE_ASKS = (
+    (_DAY_Q, DAY), (_YEAR_Q, YEAR), (_FREQUENCY_Q, FREQUENCY), (_DURATION_Q, DURATION), (_AGE_Q, AGE)
+)
 
 
 class _Everything:

@@ -159,6 +159,7 @@ def fits(wants: str | None, sentence: str, asked: Set[str]) -> bool:
 # called …"; and the words that, first in a sentence, are no name ("The framework …").
 _NAME_AFTER = re.compile(r"(?:\s+(?:called|named|dubbed|known\s+as)\s+[“\"‘']?|,?\s*[“\"‘'])[^\W\d_]")
 _DETERMINERS = frozenset("a an the this that these those its their our his her".split())
+_NAME_THEN_THING = re.compile(r"[”\"’']?\s+")  # what may separate a name from the thing after it
 
 
 def names_next_to(sentence: str, thing: str) -> bool:
@@ -172,7 +173,7 @@ def names_next_to(sentence: str, thing: str) -> bool:
         if i > 0 and (before := words[i - 1]).group()[:1].isupper():
             between = sentence[before.end() : m.start()]
             first_word_no_name = i == 1 and before.group().lower() in _DETERMINERS
-            if re.fullmatch(r"[”\"’']?\s+", between) and not first_word_no_name:
+            if _NAME_THEN_THING.fullmatch(between) and not first_word_no_name:
                 return True
         after = _NAME_AFTER.match(sentence, m.end())
         if after and after.group()[-1].isupper():
