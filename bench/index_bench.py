@@ -4,7 +4,7 @@ Runs `rag index` in a fresh process (end to end: start-up, imports, model load, 
 chunking, embedding, Chroma writes, keyword index) on an empty index, then again with nothing
 changed, and prints time, documents/s, chunks/s and peak RSS of each run.
 
-    .venv/bin/python bench/index_bench.py [--backend openvino-int8|onnx-int8|torch] [--keep]
+    .venv/bin/python bench/index_bench.py [--backend auto|openvino-int8|onnx-int8|torch] [--keep]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from rag.config import Settings  # noqa: E402
 from rag.evaluation import materialize_corpus  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "bench" / "scifact" / "corpus.jsonl.gz"
@@ -45,7 +46,7 @@ def run_index(env: dict[str, str]) -> tuple[float, float, dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--backend", default="openvino-int8", choices=["openvino-int8", "onnx-int8", "torch"])
+    ap.add_argument("--backend", default="auto", choices=["auto", "openvino-int8", "onnx-int8", "torch"])
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = ap.parse_args()
 
@@ -71,7 +72,8 @@ def main() -> None:
     again_s, again_rss, again = run_index(env)
     chunks = full["total_chunks"]
     print(f"SciFact corpus: {n_docs} documents written as files in {prep:.1f} s (not timed below)")
-    print(f"backend: {args.backend}   cpus: {os.cpu_count()}")
+    backend = Settings(embedding_backend=args.backend).embedding_backend  # "auto" → this CPU's
+    print(f"backend: {backend}   cpus: {os.cpu_count()}")
     print(f"{'run':<22} {'seconds':>8} {'docs/s':>8} {'chunks/s':>9} {'peak RSS MB':>12}  counts")
     print(f"{'full index (empty)':<22} {full_s:>8.1f} {n_docs / full_s:>8.1f} {chunks / full_s:>9.1f} "
           f"{full_rss:>12.0f}  {full['counts']}")

@@ -21,7 +21,8 @@ from .schema import Answer, DocumentInfo, FileResult, IndexReport, IndexStatus
 if TYPE_CHECKING:
     from .compose import Candidate, Composer
     from .indexer import Indexer, Progress
-    from .retrieve import HybridRetriever, HybridSearcher, Mode
+    from .lc_retriever import HybridRetriever
+    from .retrieve import HybridSearcher, Mode
 
 
 class Assistant:
@@ -91,7 +92,7 @@ class Assistant:
 
     def retriever(self, k: int | None = None, mode: Mode = "hybrid") -> HybridRetriever:
         """A LangChain retriever over this assistant's index."""
-        from .retrieve import HybridRetriever
+        from .lc_retriever import HybridRetriever
 
         return HybridRetriever(searcher=self.searcher(), k=k or self.settings.top_k, mode=mode)
 

@@ -142,7 +142,7 @@ class Composer:
         # American vote" for "prior to the US election") do not move the match that way.
         reduced = _without(asked, missing) if missing else asked
         head = [asked, reduced] if reduced != asked else [asked]  # CJK: no spaces to split at
-        heads = self.embedder.encode(head)
+        heads = self.embedder.encode_cached(head)  # the query's vector: the search's, reused
         vecs = self.embedder.encode_cached([raw[i].text for i in pre])
         sims = vecs @ heads[0]
         # "Which country can get Japan and South Korea to cooperate?": "… the only country now

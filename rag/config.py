@@ -47,10 +47,11 @@ class Settings(BaseSettings):
     embedding_model_path: str = Field(
         "", description="Folder of a sentence-transformers model. Empty = the bundled one."
     )
-    embedding_backend: Literal["openvino-int8", "onnx-int8", "torch"] = Field(
-        "openvino-int8",
-        description="openvino-int8: calibrated int8 model on OpenVINO (fastest on CPU); "
-        "onnx-int8: dynamically quantized ONNX on onnxruntime; torch: plain fp32.",
+    embedding_backend: Literal["auto", "openvino-int8", "onnx-int8", "torch"] = Field(
+        "auto",
+        description="auto: the fastest int8 runtime for this CPU (onnx-int8 on x86 CPUs without "
+        "VNNI/AMX, else openvino-int8), read as that one; openvino-int8: calibrated int8 model "
+        "on OpenVINO; onnx-int8: dynamically quantized ONNX on onnxruntime; torch: plain fp32.",
     )
     embed_batch_size: int = Field(16, ge=1, le=1024, description="Texts per embedding batch.")
 
@@ -109,6 +110,13 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, v: Path) -> Path:
         return v.expanduser().resolve()
+
+    @field_validator("embedding_backend", mode="after")
+    @classmethod
+    def _runtime(cls, v: str) -> str:
+        from .cpu import best_runtime
+
+        return best_runtime() if v == "auto" else v
 
     @field_validator("chroma_url")
     @classmethod

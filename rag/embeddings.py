@@ -2,11 +2,13 @@
 
 Three backends share one tokenizer and produce L2-normalised float32 vectors:
 
-* ``openvino-int8`` (default): the bundled model exported once to ONNX, statically int8-quantized
+* ``openvino-int8``: the bundled model exported once to ONNX, statically int8-quantized
   (calibrated) and cached as OpenVINO IR; run with OpenVINO, so answering never pays the ~7 s
   import of sentence_transformers. Exporting needs sentence_transformers + optimum + nncf, once.
 * ``onnx-int8``: the same export, dynamically int8-quantized, run with onnxruntime.
 * ``torch``: the plain fp32 SentenceTransformer.
+
+The default, ``auto``, is whichever int8 runtime is fastest on this CPU (cpu.py).
 
 The runtimes and the quantization live in runtimes.py.
 """
@@ -30,10 +32,10 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .config import Settings
+from .cpu import quant_config
 from .errors import ConfigError
 from .runtimes import (
     Runner,
-    cpu_quant_config,
     onnxruntime_runner,
     openvino_recipe,
     openvino_runner,
@@ -151,7 +153,7 @@ class Embedder(Embeddings):
             return SentenceTransformer(str(self.model_path), device="cpu")
         try:
             if backend == "onnx-int8":
-                config = cpu_quant_config()
+                config = quant_config()
                 onnx_file = self._cached(config, f"model_qint8_{config}.onnx", _export_onnx_int8)
                 return onnxruntime_runner(onnx_file)
             xml = self._cached(f"openvino-int8-{openvino_recipe()}", "model.xml", self._export_openvino)
@@ -215,15 +217,12 @@ class Embedder(Embeddings):
         shutil.rmtree(onnx_dir)  # the fp32 ONNX file is only the quantizer's input
 
     def _encode_exported(self, texts: list[str]) -> np.ndarray:
-        tok = self.tokenizer
         runner: Runner = self._model
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths → less padding
+        tokens = [_truncate(e.ids, self.max_tokens) for e in self.tokenizer.encode_batch(texts)]
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        bs = self.settings.embed_batch_size
-        for i in range(0, len(texts), bs):
-            idx = order[i : i + bs]
-            encs = tok.encode_batch([texts[j] for j in idx])
-            ids = [_truncate(e.ids, self.max_tokens) for e in encs]
+        size = min(self.settings.embed_batch_size, runner.max_batch)
+        for idx in _batches([len(x) for x in tokens], size):
+            ids = [tokens[j] for j in idx]
             width = max(len(x) for x in ids)
             input_ids = np.zeros((len(ids), width), dtype=np.int64)
             mask = np.zeros((len(ids), width), dtype=np.int64)
@@ -268,6 +267,22 @@ def _mark_used_and_sweep(target: Path, pattern: str) -> None:
             entry.with_name(entry.name + ".lock").unlink(missing_ok=True)
 
 
+_PADDED_SHARE = 0.8  # a text shorter than this share of its batch's longest starts a new batch
+
+
+def _batches(lengths: Sequence[int], size: int) -> list[list[int]]:
+    """Indices of the texts, longest first, in batches of at most ``size`` whose texts are of
+    similar length: padding is computed like text, and in an answer's dozen sentences (10 to
+    80 tokens) it was half of all tokens in one batch (bench/retrieval_bench.py)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    out: list[list[int]] = []
+    for i in order:
+        if not out or len(out[-1]) >= size or lengths[i] < _PADDED_SHARE * lengths[out[-1][0]]:
+            out.append([])
+        out[-1].append(i)
+    return out
+
+
 def _truncate(ids: list[int], limit: int) -> list[int]:
     """Cut to ``limit`` tokens, keeping the final [SEP] as sentence-transformers does."""
     return ids if len(ids) <= limit else ids[: limit - 1] + [ids[-1]]
@@ -300,7 +315,7 @@ def _export_onnx_int8(model_path: Path, target: Path) -> None:
     """The ONNX export, int8 dynamically quantized for this CPU by sentence-transformers."""
     from sentence_transformers.backend import export_dynamic_quantized_onnx_model
 
-    config = cpu_quant_config()
+    config = quant_config()
     model = _export_onnx(model_path, target)
     # One file name for every preset (the avx2 preset's weights are uint8: "model_quint8_avx2").
     export_dynamic_quantized_onnx_model(model, config, str(target), file_suffix=f"qint8_{config}")

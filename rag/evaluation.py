@@ -141,7 +141,9 @@ def materialize_corpus(corpus: Path, target: Path) -> int:
 
 
 def beir_settings(folder: Path, base: Settings) -> Settings:
-    scratch = base.index_dir.parent / ".cache" / f"beir-{folder.resolve().name}"
+    """Settings of a BEIR dataset's scratch index: one per dataset and embedding runtime (their
+    vectors differ), kept in .cache/ beside the index folder for later runs to reuse."""
+    scratch = base.index_dir.parent / ".cache" / f"beir-{folder.resolve().name}-{base.embedding_backend}"
     return base.model_copy(
         update={"corpus_dir": scratch / "corpus", "index_dir": scratch / "index", "chroma_url": ""}
     )

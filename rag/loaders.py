@@ -2,7 +2,9 @@
 
 Every failure becomes a :class:`LoaderError` that names the file, the problem and
 the fix, so one bad document never stops a sync. The file is read once; the hash
-and the text come from the same bytes, so they can never disagree.
+and the text come from the same bytes, so they can never disagree. The parsers' libraries (bs4, pypdf,
+python-docx) are imported by the format that needs them: answering a question never pays
+for them.
 """
 
 from __future__ import annotations
@@ -13,19 +15,15 @@ import os
 import re
 import zipfile
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from bs4 import BeautifulSoup
-from bs4.element import NavigableString, PageElement, PreformattedString, Tag
-from docx import Document
-from docx.oxml.ns import qn
-from docx.text.paragraph import Paragraph
-from pypdf import PdfReader
-from pypdf.errors import DependencyError
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import LoaderError
 from rag.schema import LoadedDocument, Section
+
+if TYPE_CHECKING:
+    from bs4.element import PageElement, Tag
 
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
@@ -55,12 +53,20 @@ _HTML_PARAGRAPH = (
     "dl figure form hr address details fieldset"
 )
 _HTML_LINE = "div li tr dt dd caption figcaption summary option legend"
-# What goes around each element's text: a blank line, a line break, or a space between cells.
-_HTML_SEPARATOR: dict[str, str] = {
-    **dict.fromkeys(_HTML_PARAGRAPH.split(), "\n\n"),
-    **dict.fromkeys(_HTML_LINE.split(), "\n"),
-    **dict.fromkeys(("td", "th"), NavigableString(" ")),  # text, so it collapses like text
-}
+
+
+@lru_cache(maxsize=1)
+def _html_separators() -> dict[str, str]:
+    """What goes around each element's text: a blank line, a line break, or a space between cells."""
+    from bs4.element import NavigableString
+
+    return {
+        **dict.fromkeys(_HTML_PARAGRAPH.split(), "\n\n"),
+        **dict.fromkeys(_HTML_LINE.split(), "\n"),
+        **dict.fromkeys(("td", "th"), NavigableString(" ")),  # text, so it collapses like text
+    }
+
+
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _FRONT_MATTER_LINE = re.compile(r"[A-Za-z0-9_][\w .-]*:(\s.*)?|\s+\S.*|-\s.*|\s*")
 _MD_HEADING = re.compile(r"#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*")
@@ -214,6 +220,10 @@ def _markdown_title(text: str) -> str:
 
 def _load_html(data: bytes, path: Path) -> tuple[str, list[Section]]:
     """Visible HTML text: blocks on their own lines, at most one blank line between."""
+    from bs4 import BeautifulSoup
+    from bs4.element import NavigableString, PreformattedString, Tag
+
+    separators = _html_separators()
     soup = BeautifulSoup(data, "lxml")  # bytes: bs4 honours <meta charset>
     title = " ".join(soup.title.get_text().split()) if soup.title else ""
     if not title and (h1 := soup.find("h1")):
@@ -247,7 +257,7 @@ def _load_html(data: bytes, path: Path) -> tuple[str, list[Section]]:
                 out[-1:] = [out[-1].rstrip(" ")] if out else []
                 out.append("\n")
                 continue
-            sep = _HTML_SEPARATOR.get(node.name, "")
+            sep = separators.get(node.name, "")
             if node.name == "pre":
                 pre_depth += 1
                 stack.append("/pre")
@@ -267,6 +277,9 @@ def _load_pdf(data: bytes, path: Path) -> tuple[str, list[Section]]:
     """One Section per page with text; title from metadata, else the first line."""
     if b"%PDF-" not in data[:1024]:
         raise LoaderError(f"{path}: is not a PDF (no %PDF header) — check the file type")
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -307,6 +320,8 @@ def _load_pdf(data: bytes, path: Path) -> tuple[str, list[Section]]:
 def _load_docx(data: bytes, path: Path) -> tuple[str, list[Section]]:
     """Paragraphs and table rows in document order, separated by blank lines."""
     _check_docx_zip(data, path)
+    from docx import Document
+
     try:
         doc = Document(io.BytesIO(data))
     except Exception as exc:
@@ -351,6 +366,9 @@ def _check_docx_zip(data: bytes, path: Path) -> None:
 
 def _docx_blocks(element: Any, doc: Any) -> list[str]:
     """Walk body XML in order: paragraphs, table rows (cells joined by " | "), content controls."""
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
     blocks: list[str] = []
     for child in element:  # lxml elements of the document body
         if child.tag == qn("w:p"):

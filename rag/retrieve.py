@@ -1,6 +1,7 @@
 """Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by a convex combination of
-rank-anchored normalised scores computed for every candidate on both sides. Exposed as a LangChain
-retriever."""
+rank-anchored normalised scores computed for every candidate on both sides. The LangChain
+retriever over it is in lc_retriever.py (LangChain's retriever classes take a new process
+half a second to import; answering does without them)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from .config import Settings
 from .embeddings import Embedder
@@ -49,7 +46,7 @@ class HybridSearcher:
         alone; text and metadata are fetched for the ``k`` winners only (keeps search ~10 ms)."""
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
-        qvec = self.embedder.encode([query])[0]
+        qvec = self.embedder.encode_cached([query])[0]  # the answer's scoring reuses it
         dense = {} if mode == "keyword" else dict(self.store.nearest(qvec, n))
         if mode == "dense":
             best = sorted(dense.items(), key=lambda kv: -kv[1])[:k]
@@ -95,25 +92,3 @@ def _rescale(x: np.ndarray, depth: int) -> np.ndarray:
     if hi - lo < 1e-12:
         return np.zeros_like(x)
     return np.clip((x - lo) / (hi - lo), 0.0, None)
-
-
-def hit_to_document(hit: Hit) -> Document:
-    meta = dict(hit.metadata)
-    meta.update(id=hit.id, score=hit.score, dense_score=hit.dense, keyword_score=hit.keyword)
-    return Document(page_content=hit.text, metadata=meta, id=hit.id)
-
-
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over the hybrid searcher; ``k`` documents with scores in metadata."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    searcher: Any
-    k: int = 6
-    mode: Mode = "hybrid"
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
-    ) -> list[Document]:
-        # ``k`` may also be given per call: ``retriever.invoke(query, k=3)`` (LangChain convention).
-        return [hit_to_document(h) for h in self.searcher.search(query, k or self.k, self.mode)]

@@ -651,9 +651,22 @@ def test_an_answer_embeds_only_the_most_promising_sentences(seeded_assistant: An
         cands = composer.candidates(question, hits, searcher.keyword)
     finally:
         del composer.embedder.encode_cached
-    assert len(embedded) == 1 and len(embedded[0]) == len(cands) == 12
+    heads, sentences = embedded  # the query's vector (the search's, reused), then the sentences
+    assert heads == [question] and len(sentences) == len(cands) == 12
     assert "Freedom Edge" in cands[0].text
     assert len(composer.candidates(question, hits, searcher.keyword, limit=1000)) > 12
+
+
+def test_an_answer_embeds_its_query_once(seeded_assistant: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search's query vector is the one the sentences are scored against: embedding it
+    twice cost every answer a model run (13 ms on an AVX2-only CPU)."""
+    embedder = seeded_assistant.composer.embedder
+    question = "Which minister hosted the talks in Tokyo this July?"
+    embedded: list[str] = []
+    real = embedder.encode
+    monkeypatch.setattr(embedder, "encode", lambda texts: embedded.extend(texts) or real(texts))
+    a = seeded_assistant.answer(question)
+    assert embedded.count(a.query) == 1, embedded
 
 
 def test_how_often_needs_a_frequency_and_a_hope_question_needs_a_hope(seeded_assistant: Any) -> None:

@@ -23,6 +23,25 @@ def test_defaults_are_offline_and_local(monkeypatch: pytest.MonkeyPatch) -> None
     assert 0 < s.chunk_overlap_tokens < s.chunk_tokens <= 254
 
 
+def test_auto_backend_is_the_fastest_runtime_measured_for_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import cpu
+
+    amd_avx2 = frozenset("fpu sse4_2 avx avx2 fma aes".split())  # the AMD EPYC of bench/ (no VNNI)
+    assert cpu.best_runtime(amd_avx2) == "onnx-int8"
+    for vnni in ("avx512_vnni", "avx_vnni", "amx_int8"):
+        assert cpu.best_runtime(amd_avx2 | {"avx512f", vnni}) == "openvino-int8"
+    assert cpu.best_runtime(frozenset()) == "openvino-int8"  # nothing known: as before
+    assert cpu.best_runtime(frozenset("fp asimd asimddp".split())) == "openvino-int8"  # ARM: unmeasured
+    monkeypatch.delenv("RAG_EMBEDDING_BACKEND", raising=False)
+    assert Settings().embedding_backend == cpu.best_runtime()
+    assert Settings(embedding_backend="auto").embedding_backend == cpu.best_runtime()
+    monkeypatch.setenv("RAG_EMBEDDING_BACKEND", "auto")
+    assert Settings().embedding_backend == cpu.best_runtime()
+    assert Settings(embedding_backend="torch").embedding_backend == "torch"  # a choice is kept
+    if Path("/proc/cpuinfo").is_file() and cpu.flags():
+        assert cpu.best_runtime() == cpu.best_runtime(cpu.flags())
+
+
 def test_every_field_is_described() -> None:
     undocumented = [name for name, f in Settings.model_fields.items() if not (f.description or "").strip()]
     assert undocumented == []
@@ -66,7 +85,7 @@ def test_paths_are_made_absolute(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         ("RAG_TOP_K", "lots", "valid integer"),
         ("RAG_TOP_K", "0", "greater than or equal to 1"),
         ("RAG_CHUNK_TOKENS", "300", "less than or equal to 254"),  # the model window is 256
-        ("RAG_EMBEDDING_BACKEND", "gpu", "'openvino-int8', 'onnx-int8' or 'torch'"),
+        ("RAG_EMBEDDING_BACKEND", "gpu", "'auto', 'openvino-int8', 'onnx-int8' or 'torch'"),
         ("RAG_LLM_PROVIDER", "skynet", "'none', 'ollama' or 'openai'"),
         ("RAG_DENSE_WEIGHT", "1.5", "less than or equal to 1"),
         ("RAG_PORT", "70000", "less than or equal to 65535"),

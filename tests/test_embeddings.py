@@ -42,7 +42,7 @@ def test_int8_backends_stay_close_to_fp32(backend: str, model_cache: Path, fp32:
 
 
 def test_openvino_model_is_cached_once_per_recipe(model_cache: Path) -> None:
-    Embedder(Settings(model_cache_dir=model_cache)).warm_up()
+    Embedder(Settings(model_cache_dir=model_cache, embedding_backend="openvino-int8")).warm_up()
     folders = [p for p in model_cache.iterdir() if "openvino-int8" in p.name and p.is_dir()]
     assert [p.name.endswith(runtimes.openvino_recipe()) for p in folders] == [True]
     assert (folders[0] / "model.xml").is_file() and (folders[0] / "model.bin").is_file()
@@ -56,13 +56,14 @@ def test_a_new_calibration_text_means_a_new_cache_folder(
     monkeypatch.setattr("rag.embeddings.quantize_openvino", lambda onnx, xml, tok: xml.write_text("<x/>"))
     monkeypatch.setattr("rag.embeddings.openvino_runner", lambda xml: xml)
     cache = tmp_path / "cache"
-    first = Embedder(Settings(model_cache_dir=cache))._load()
+    first = Embedder(Settings(model_cache_dir=cache, embedding_backend="openvino-int8"))._load()
     edited = tmp_path / "calibration.txt"
     edited.write_text(runtimes.CALIBRATION_FILE.read_text() + "One more sentence.\n")
     monkeypatch.setattr(runtimes, "CALIBRATION_FILE", edited)
-    second = Embedder(Settings(model_cache_dir=cache))._load()
+    second = Embedder(Settings(model_cache_dir=cache, embedding_backend="openvino-int8"))._load()
     assert first != second and first.is_file() and second.is_file()
-    assert Embedder(Settings(model_cache_dir=cache))._load() == second  # and then it is re-used
+    again = Embedder(Settings(model_cache_dir=cache, embedding_backend="openvino-int8"))._load()
+    assert again == second  # and then it is re-used
 
 
 def test_exports_unused_for_a_month_are_deleted_and_the_rest_kept(
@@ -89,7 +90,7 @@ def test_exports_unused_for_a_month_are_deleted_and_the_rest_kept(
         os.utime(folder, (old, old))
     (cache / f"{stale.name}.lock").write_text("")
     (recent / ".last-used").touch()  # loaded yesterday by another install
-    current = Embedder(Settings(model_cache_dir=cache))._load()
+    current = Embedder(Settings(model_cache_dir=cache, embedding_backend="openvino-int8"))._load()
     assert current.is_file() and (current.parent / ".last-used").is_file()
     assert not stale.exists() and not (cache / f"{stale.name}.lock").exists() and not half_done.exists()
     assert recent.exists() and other.exists()  # in use elsewhere; not this model's
@@ -134,7 +135,7 @@ def test_a_failed_export_leaves_no_model_behind(tmp_path: Path, monkeypatch: pyt
         raise RuntimeError("quantizer crashed")
 
     monkeypatch.setattr("rag.embeddings.quantize_openvino", broken)
-    embedder = Embedder(Settings(model_cache_dir=tmp_path / "cache"))
+    embedder = Embedder(Settings(model_cache_dir=tmp_path / "cache", embedding_backend="openvino-int8"))
     with pytest.raises(ConfigError, match="quantizer crashed.*RAG_EMBEDDING_BACKEND=onnx-int8"):
         embedder.warm_up()
     assert [p.name for p in (tmp_path / "cache").iterdir() if p.is_dir()] == [], "nothing half-written"
@@ -146,7 +147,7 @@ def test_an_export_without_its_model_file_is_a_clear_error(
     monkeypatch.setattr("rag.embeddings._export_onnx", _quick_onnx)
     monkeypatch.setattr("rag.embeddings.quantize_openvino", lambda *args: None)
     with pytest.raises(ConfigError, match="RAG_EMBEDDING_BACKEND"):
-        Embedder(Settings(model_cache_dir=tmp_path / "cache")).warm_up()
+        Embedder(Settings(model_cache_dir=tmp_path / "cache", embedding_backend="openvino-int8")).warm_up()
 
 
 def test_recent_vectors_are_reused_and_equal_fresh_ones(
@@ -174,3 +175,23 @@ def test_recent_vectors_are_reused_and_equal_fresh_ones(
     encoded.clear()
     embedder.encode_cached([texts[3], texts[5], texts[0], texts[4]])
     assert encoded == [texts[4]]
+
+
+@pytest.mark.parametrize("backend", ["openvino-int8", "onnx-int8"])
+def test_a_vector_does_not_depend_on_the_texts_embedded_with_it(backend: str, model_cache: Path) -> None:
+    """Dynamic int8 scales activations by the whole batch's range: onnx-int8 runs one text at a
+    time, so a sentence cached from one answer is the vector another answer would compute."""
+    embedder = Embedder(Settings(model_cache_dir=model_cache, embedding_backend=backend))
+    texts = _seed_texts()[:6]
+    together = embedder.encode(texts)
+    alone = np.stack([embedder.encode([t])[0] for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
+
+
+def test_batches_group_texts_of_similar_length() -> None:
+    """An answer's sentences run 10 to 80 tokens: padded to the longest, half the work was padding."""
+    from rag.embeddings import _batches
+
+    assert _batches([10, 80, 12, 75, 11], 16) == [[1, 3], [2, 4, 0]]
+    assert _batches([50] * 5, 2) == [[0, 1], [2, 3], [4]]
+    assert _batches([], 16) == []

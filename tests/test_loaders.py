@@ -13,7 +13,6 @@ from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from rag import loaders
 from rag.errors import LoaderError
 from rag.loaders import SUPPORTED_EXTENSIONS, load_file
 
@@ -385,7 +384,9 @@ def test_unexpected_parser_exception_is_wrapped(corpus: Path, monkeypatch: pytes
     def explode(*_: object, **__: object) -> None:
         raise RuntimeError("parser exploded")
 
-    monkeypatch.setattr(loaders, "BeautifulSoup", explode)
+    import bs4
+
+    monkeypatch.setattr(bs4, "BeautifulSoup", explode)  # loaders imports it when it reads HTML
     path = corpus / "ok.html"
     path.write_text("<p>fine</p>")
     message = _load_error(path, corpus)

@@ -8,7 +8,7 @@ import pytest
 from langchain_core.documents import Document
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from rag.retrieve import HybridRetriever
+from rag.lc_retriever import HybridRetriever
 
 # The standard suite has one async test (ainvoke); pytest-asyncio (strict mode) runs it only
 # when marked, and the class's tests cannot be marked one by one without overriding them.
@@ -44,7 +44,9 @@ class TestHybridRetrieverStandard(RetrieversIntegrationTests):
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "keyword"])
 def test_documents_carry_scores_and_metadata(seeded_assistant: Any, mode: str) -> None:
     retriever = seeded_assistant.retriever(k=3, mode=mode)
-    docs = retriever.invoke("Freedom Edge trilateral exercise")
+    # A question whose passage wins clearly in every mode: for "Freedom Edge trilateral
+    # exercise" the fp32 model's own dense margin is 0.02, which int8 rounding can flip.
+    docs = retriever.invoke("What is Freedom Edge?")
     assert 1 <= len(docs) <= 3 and all(isinstance(d, Document) for d in docs)
     for d in docs:
         m = d.metadata
