@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.config import Settings  # noqa: E402
+from rag.cpu import runtime  # noqa: E402
 from rag.evaluation import materialize_corpus  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "bench" / "scifact" / "corpus.jsonl.gz"
@@ -72,7 +72,7 @@ def main() -> None:
     again_s, again_rss, again = run_index(env)
     chunks = full["total_chunks"]
     print(f"SciFact corpus: {n_docs} documents written as files in {prep:.1f} s (not timed below)")
-    backend = Settings(embedding_backend=args.backend).embedding_backend  # "auto" → this CPU's
+    backend = runtime(args.backend)  # "auto" → this CPU's fastest (a new index)
     print(f"backend: {backend}   cpus: {os.cpu_count()}")
     print(f"{'run':<22} {'seconds':>8} {'docs/s':>8} {'chunks/s':>9} {'peak RSS MB':>12}  counts")
     print(f"{'full index (empty)':<22} {full_s:>8.1f} {n_docs / full_s:>8.1f} {chunks / full_s:>9.1f} "

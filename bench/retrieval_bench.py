@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.assistant import Assistant  # noqa: E402
 from rag.config import Settings  # noqa: E402
+from rag.cpu import runtime  # noqa: E402
 from rag.evaluation import beir_eval, beir_settings, format_beir, load_beir  # noqa: E402
 
 SCIFACT = ROOT.parent / "shared" / "bench" / "scifact"
@@ -49,7 +50,7 @@ def main() -> None:
     result = beir_eval(SCIFACT, base, split=args.split)
     print(format_beir(result))
     print(f"(evaluation incl. any indexing: {time.perf_counter() - t0:.0f} s; "
-          f"backend {base.embedding_backend}, "
+          f"backend {runtime(base.embedding_backend)}, "
           f"dense weight {base.dense_weight}, candidates {base.candidates})")
     if args.no_latency:
         return

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import Settings
+from .cpu import best_runtime
 from .errors import IndexBusyError, LLMUnavailableError, RagError
 from .rewrite import History, asks_of_another_nation, needs_context, rewrite
 from .schema import Answer, DocumentInfo, FileResult, IndexReport, IndexStatus
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from .indexer import Indexer, Progress
     from .lc_retriever import HybridRetriever
     from .retrieve import HybridSearcher, Mode
+    from .store import Store
 
 
 class Assistant:
@@ -48,6 +50,13 @@ class Assistant:
         settings = settings or Settings()
         embedder = Embedder(settings)
         store = Store(settings, embedder.name, embedder.dimension)
+        if settings.embedding_backend == "auto":
+            # The runtime that built the index, so that its vectors and the queries' come from
+            # one model (an upgrade must not mix them); for a new index, this CPU's fastest.
+            chosen = _built_with(store) or embedder.backend
+            settings = settings.model_copy(update={"embedding_backend": chosen})
+            embedder = Embedder(settings)
+            store = Store(settings, embedder.name, embedder.dimension)
         indexer = Indexer(settings, embedder, store)
         return cls(settings, indexer)
 
@@ -230,6 +239,8 @@ class Assistant:
         built = self.indexer.store.built_with()
         if built and built != runtime:  # close vectors, not identical ones: say how to align them
             model += f"; the index was built with {built}: `rag index --rebuild` to re-embed with {runtime}"
+        elif runtime != (fastest := best_runtime()):
+            model += f"; {fastest} is faster here: `RAG_EMBEDDING_BACKEND={fastest} rag index --rebuild`"
         return IndexStatus(
             documents=len(docs),
             chunks=sum(d.chunks for d in docs),
@@ -307,3 +318,12 @@ def _said(asked: str, query: str, history: History | None) -> str:
     if not history or query == asked or asks_of_another_nation(asked, history):
         return ""
     return history[-1][1] or ""
+
+
+def _built_with(store: Store) -> str:
+    """The backend that built the index, if there is one and it can be read."""
+    try:
+        built = store.built_with()
+    except RagError:  # unreachable, another model: reported on first use, as before
+        return ""
+    return built if built in ("openvino-int8", "onnx-int8", "torch") else ""

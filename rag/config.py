@@ -49,11 +49,14 @@ class Settings(BaseSettings):
     )
     embedding_backend: Literal["auto", "openvino-int8", "onnx-int8", "torch"] = Field(
         "auto",
-        description="auto: the fastest int8 runtime for this CPU (onnx-int8 on x86 CPUs without "
-        "VNNI/AMX, else openvino-int8), read as that one; openvino-int8: calibrated int8 model "
-        "on OpenVINO; onnx-int8: dynamically quantized ONNX on onnxruntime; torch: plain fp32.",
+        description="auto: the backend the index was built with, and for a new index the fastest "
+        "int8 runtime on this CPU (onnx-int8 on x86 with AVX2 but no VNNI/AMX, else openvino-int8); "
+        "openvino-int8: calibrated int8 model on OpenVINO; onnx-int8: dynamically quantized ONNX "
+        "on onnxruntime, one text per run; torch: plain fp32.",
     )
-    embed_batch_size: int = Field(16, ge=1, le=1024, description="Texts per embedding batch.")
+    embed_batch_size: int = Field(
+        16, ge=1, le=1024, description="Texts per embedding batch (onnx-int8 runs one at a time)."
+    )
 
     # --- chunking ------------------------------------------------------------------------
     chunk_tokens: int = Field(
@@ -110,13 +113,6 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, v: Path) -> Path:
         return v.expanduser().resolve()
-
-    @field_validator("embedding_backend", mode="after")
-    @classmethod
-    def _runtime(cls, v: str) -> str:
-        from .cpu import best_runtime
-
-        return best_runtime() if v == "auto" else v
 
     @field_validator("chroma_url")
     @classmethod

@@ -32,7 +32,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .config import Settings
-from .cpu import quant_config
+from .cpu import quant_config, runtime
 from .errors import ConfigError
 from .runtimes import (
     Runner,
@@ -70,6 +70,7 @@ class Embedder(Embeddings):
                 "Unset RAG_EMBEDDING_MODEL_PATH to use the bundled all-MiniLM-L6-v2."
             )
         self.name = settings.embedding_model
+        self.backend = runtime(settings.embedding_backend)
         self.max_tokens = self._max_seq_length()
         self._tokenizer: Any = None
         self._model: Any = None
@@ -101,7 +102,7 @@ class Embedder(Embeddings):
         with self._lock:
             if self._model is None:
                 self._model = self._load()
-            if self.settings.embedding_backend == "torch":
+            if self.backend == "torch":
                 out = self._model.encode(
                     list(texts),
                     batch_size=self.settings.embed_batch_size,
@@ -146,7 +147,7 @@ class Embedder(Embeddings):
         return 256
 
     def _load(self) -> Any:
-        backend = self.settings.embedding_backend
+        backend = self.backend
         if backend == "torch":
             from sentence_transformers import SentenceTransformer
 

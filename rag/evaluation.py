@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
+from .cpu import runtime
 from .errors import RagError
 from .schema import Answer
 
@@ -143,9 +144,15 @@ def materialize_corpus(corpus: Path, target: Path) -> int:
 def beir_settings(folder: Path, base: Settings) -> Settings:
     """Settings of a BEIR dataset's scratch index: one per dataset and embedding runtime (their
     vectors differ), kept in .cache/ beside the index folder for later runs to reuse."""
-    scratch = base.index_dir.parent / ".cache" / f"beir-{folder.resolve().name}-{base.embedding_backend}"
+    backend = runtime(base.embedding_backend)
+    scratch = base.index_dir.parent / ".cache" / f"beir-{folder.resolve().name}-{backend}"
     return base.model_copy(
-        update={"corpus_dir": scratch / "corpus", "index_dir": scratch / "index", "chroma_url": ""}
+        update={
+            "corpus_dir": scratch / "corpus",
+            "index_dir": scratch / "index",
+            "chroma_url": "",
+            "embedding_backend": backend,
+        }
     )
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from .config import Settings
+from .cpu import runtime
 from .errors import IndexMissingError, ModelMismatchError, StoreUnavailableError
 from .schema import Chunk
 
@@ -153,7 +154,7 @@ class Store:
             metadata={
                 "embedding_model": self.model_name,
                 "dimension": self.dimension,
-                "embedding_backend": self.settings.embedding_backend,
+                "embedding_backend": runtime(self.settings.embedding_backend),
             },
             configuration={
                 "hnsw": {

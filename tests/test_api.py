@@ -12,6 +12,7 @@ import pytest
 
 import rag
 from rag.config import Settings
+from rag.cpu import best_runtime, runtime
 from tests.conftest import SEED_CORPUS
 
 PUBLIC = {
@@ -158,7 +159,7 @@ def test_status_and_documents(indexed: Settings) -> None:
     docs = assistant.documents()
     assert st.documents == len(docs) == len(list(SEED_CORPUS.glob("*.txt")))
     assert st.chunks == sum(d.chunks for d in docs) > 0
-    assert st.model == f"all-MiniLM-L6-v2 ({indexed.embedding_backend})" and st.last_sync != "never"
+    assert st.model == f"all-MiniLM-L6-v2 ({runtime(indexed.embedding_backend)})" and st.last_sync != "never"
     text = assistant.document_text(docs[0].source)
     assert "Freedom Edge" in text
 
@@ -169,11 +170,34 @@ def test_status_says_when_the_index_was_built_with_another_backend(indexed: Sett
     from rag.assistant import Assistant
 
     other = Assistant.from_settings(indexed.model_copy(update={"embedding_backend": "torch"}))
-    assert other.indexer.store.built_with() == indexed.embedding_backend != "torch"
-    assert f"index was built with {indexed.embedding_backend}" in other.status().model
+    assert other.indexer.store.built_with() == runtime(indexed.embedding_backend) != "torch"
+    assert f"index was built with {runtime(indexed.embedding_backend)}" in other.status().model
     assert "rag index --rebuild" in other.status().model
     other.index(rebuild=True)
-    assert other.status().model == "all-MiniLM-L6-v2 (torch)"
+    assert other.status().model.startswith("all-MiniLM-L6-v2 (torch); ")  # built with it now
+    assert "built with" not in other.status().model and "is faster here" in other.status().model
+
+
+def test_auto_keeps_the_runtime_the_index_was_built_with(seeded: Settings, tmp_path: Path) -> None:
+    """An index built with one int8 runtime is searched with the same one under "auto" (so an
+    upgrade that makes another runtime this CPU's fastest never mixes vectors in one index),
+    and the status says how to switch; a new index gets this CPU's fastest."""
+    from rag.assistant import Assistant
+
+    assert seeded.embedding_backend == "auto"
+    fastest = best_runtime()
+    other = "openvino-int8" if fastest == "onnx-int8" else "onnx-int8"
+    Assistant.from_settings(seeded.model_copy(update={"embedding_backend": other})).index()
+    auto = Assistant.from_settings(seeded)
+    assert auto.settings.embedding_backend == auto.indexer.embedder.backend == other
+    hint = f"({other}); {fastest} is faster here: `RAG_EMBEDDING_BACKEND={fastest} rag index --rebuild`"
+    assert hint in auto.status().model
+    assert not auto.answer("What is Freedom Edge?").abstained
+    fresh = Assistant.from_settings(seeded.model_copy(update={"index_dir": tmp_path / "new-index"}))
+    assert fresh.settings.embedding_backend == fastest
+    fresh.index()
+    assert fresh.indexer.store.built_with() == fastest
+    assert fresh.status().model == f"all-MiniLM-L6-v2 ({fastest})"
 
 
 def test_warm_up_loads_model_and_indexes(indexed: Settings, settings: Settings) -> None:

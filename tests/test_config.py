@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from rag.cli import settings_problem
 from rag.config import PROJECT_ROOT, Settings
+from rag.cpu import runtime
 from rag.errors import StoreUnavailableError
 
 
@@ -33,13 +34,24 @@ def test_auto_backend_is_the_fastest_runtime_measured_for_the_cpu(monkeypatch: p
     assert cpu.best_runtime(frozenset()) == "openvino-int8"  # nothing known: as before
     assert cpu.best_runtime(frozenset("fp asimd asimddp".split())) == "openvino-int8"  # ARM: unmeasured
     monkeypatch.delenv("RAG_EMBEDDING_BACKEND", raising=False)
-    assert Settings().embedding_backend == cpu.best_runtime()
-    assert Settings(embedding_backend="auto").embedding_backend == cpu.best_runtime()
-    monkeypatch.setenv("RAG_EMBEDDING_BACKEND", "auto")
-    assert Settings().embedding_backend == cpu.best_runtime()
-    assert Settings(embedding_backend="torch").embedding_backend == "torch"  # a choice is kept
-    if Path("/proc/cpuinfo").is_file() and cpu.flags():
-        assert cpu.best_runtime() == cpu.best_runtime(cpu.flags())
+    assert Settings().embedding_backend == "auto"  # read when the index is opened (test_api.py)
+    assert cpu.runtime("auto") == cpu.best_runtime() and cpu.runtime("torch") == "torch"
+    monkeypatch.setattr(cpu, "flags", lambda: amd_avx2)
+    assert cpu.runtime("auto") == "onnx-int8"
+
+
+def test_cpu_flags_are_read_from_cpuinfo() -> None:
+    from rag.cpu import parse_flags
+
+    x86 = (
+        "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse2 avx2 fma\n"
+        "vmx flags\t: vnmi ept\n\nprocessor\t: 1\nflags\t\t: fpu sse2 avx2 fma avx512_vnni\n"
+    )
+    assert parse_flags(x86) == {"fpu", "sse2", "avx2", "fma"}  # the first processor's, not "vmx flags"
+    assert parse_flags("processor\t: 0\nFeatures\t: fp asimd asimddp\nCPU part\t: 0xd0c\n") == {
+        "fp", "asimd", "asimddp"
+    }
+    assert parse_flags("") == parse_flags("processor : 0\nmodel name : something\n") == frozenset()
 
 
 def test_every_field_is_described() -> None:
@@ -147,6 +159,11 @@ def test_settings_are_passed_down_not_read_again(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("RAG_COLLECTION", "ignored")
     monkeypatch.setenv("RAG_CORPUS_DIR", str(tmp_path / "ignored"))
     a = Assistant.from_settings(s)
-    assert a.settings is s
-    assert a.indexer.settings is s and a.indexer.store.settings is s
+    # "auto" is read once, when the index is opened; every other field is passed down as given
+    assert a.settings.embedding_backend == runtime("auto")  # no index yet: this CPU's fastest
+    assert a.settings == s.model_copy(update={"embedding_backend": a.settings.embedding_backend})
+    assert a.indexer.settings is a.settings and a.indexer.store.settings is a.settings
+    assert a.indexer.embedder.settings is a.settings
     assert a.indexer.store.settings.collection == "explicit"
+    chosen = s.model_copy(update={"embedding_backend": "onnx-int8"})
+    assert Assistant.from_settings(chosen).settings is chosen
