@@ -36,7 +36,9 @@ _SETTING_Q = re.compile(r"\b(?:where|when|occasion|event|venue|setting)\b", re.I
 # "What does the headline say …?": a title or heading is what is asked for, not a lesser answer.
 # (Not "the title of the Japanese defence minister", nor "Shin's official title".)
 _OF_SOMEONE = r"(?!\s+of\s+(?!(?:the|this)\s+(?:article|piece|commentary|story|post|document)\b))"
-_THE_TITLE = r"\b(?:the|this|its|article[’']s|piece[’']s)\s+title\b" + _OF_SOMEONE
+_THE_TITLE = (
+    r"(?:\b(?:the|this|its|article[’']s|piece[’']s)\s+|^\s*(?:what(?:[’']s|\s+is)\s+)?)title\b" + _OF_SOMEONE
+)  # "what is title of this article?", "title of this piece?": typed without "the"
 _TITLE_Q = re.compile(r"\b(?:headline|subtitle|standfirst)s?\b|" + _THE_TITLE, re.IGNORECASE)
 _OWN_TITLE_Q = re.compile(r"\bheadline\b|" + _THE_TITLE, re.IGNORECASE)
 # The issue asks for this plain wording; the UI and CLI show ``Answer.related`` after it.

@@ -104,8 +104,9 @@ _NAME_Q = re.compile(
     r"institutes?|forums?)\b",
     re.IGNORECASE,
 )
-_YES_NO = re.compile(
-    r"^\s*(is|are|was|were|does|do|did|has|have|had|will|would|can|could|should)(n[’']t)?\b",
+_YES_NO = re.compile(  # "Is Australia a member …?", and "Australia is member …?" as some type it
+    r"^\s*(is|are|was|were|does|do|did|has|have|had|will|would|can|could|should)(n[’']t)?\b|^\s*(?!(?:what|"
+    r"who|whose|when|where|why|how|which)\b)((?-i:[A-Z][\w’'-]*\s+){1,3})(?:is|are|was|were|has|have)\s.*\?\s*$",
     re.IGNORECASE,
 )
 # "Who is <role> …?": the role is a short phrase, ending where the rest of the question starts.
@@ -253,7 +254,8 @@ def read_question(question: str, query: str, vocabulary: Container[str] | None) 
     absent = vocabulary is not None and (
         names_a_stranger(question, known) or asks_for_an_absent_attribute(question, known)
     )
-    subject = question_names(question) if standalone and _YES_NO.match(question) else set()
+    yes_no = _YES_NO.match(question) if standalone else None  # its names, and one that starts it
+    subject = question_names(question) | set(tokenize(yes_no.group(3) or "")) if yes_no else set()
     role = {t for t in asked_role(question) if t in known} if standalone else set()
     asked = asked_voice(question, standalone)
     return Reading(

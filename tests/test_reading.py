@@ -443,3 +443,21 @@ def test_review_findings_spans_ages_names_and_the_future() -> None:
     assert not names_next_to("Under the framework, Seoul and Tokyo will share data.", "framework")
     assert not names_next_to("The Framework is new.", "framework")
     assert read("What is the alliance officially called?").naming == "allianc"
+
+
+def test_questions_typed_without_articles_or_auxiliaries(seeded_assistant: Any) -> None:
+    """A blind set in a learner's English (bench/holdout22_qa.jsonl): "what is title …?" asks
+    for the title; "What China government say …?" asks for China's words, which the seed never
+    reports; "Australia is member …?" is a yes/no question about Australia."""
+    answers(seeded_assistant, "what is title of this article?", "robust, lasting pact")
+    china = read("What China government say about this trilateral framework?")
+    assert {"china"} <= china.speaker and china.voice is SPEECH
+    assert seeded_assistant.answer("What China government say about this trilateral framework?").abstained
+    assert read("Australia is member in this framework?").subject == {"australia"}
+    assert read("The framework is new?").subject == set() and read("What is Freedom Edge?").subject == set()
+    answers(seeded_assistant, "Australia is member in this framework?", "does not involve Australia directly")
+    # a claim about what someone feels asks for the claim (speech), not for that person's view
+    claim = read("What did Trump claim Kim Jong-un feels about him?")
+    assert claim.speaker == {"trump"} and claim.voice is SPEECH
+    answers(seeded_assistant, "What did Trump claim Kim Jong-un feels about him?", "misses me")
+    assert read("what is said about the pact?").speaker == set()  # no one's words asked for
