@@ -11,8 +11,8 @@ from pathlib import Path
 
 # int8 dot-product instructions: with them OpenVINO's calibrated int8 model is the fastest
 # runtime measured (1.3x onnxruntime's when indexing); without them, on an AVX2-only AMD EPYC,
-# it was the slowest: onnxruntime's dynamic int8 embedded chunks 1.7x and an answer's sentences
-# 2.3x faster (SciFact indexed in ~330 s instead of 717 s), and answered the QA sets as well
+# it was the slowest: onnxruntime's dynamic int8 indexed SciFact 1.5x (313 s against 471 s) and
+# embedded an answer's sentences 2.3x faster, and answered the QA sets as well
 # (bench/retrieval_bench.py, bench/answer_bench.py).
 _INT8_DOT = ("avx512_vnni", "avx_vnni", "amx_int8")
 

@@ -8,7 +8,7 @@ The only module that imports onnxruntime, openvino and nncf. Two runtimes take t
   SmoothQuant. On a 2-core VNNI CPU it embeds ~1.5x faster than onnxruntime's dynamic int8
   and stays closer to fp32 (mean cosine 0.997 against 0.992 on SciFact chunks).
 * onnxruntime running the dynamically quantized export of sentence-transformers: on an
-  AVX2-only CPU, 1.7x (chunks) to 2.3x (sentences) faster than OpenVINO's int8.
+  AVX2-only CPU, 1.5x (indexing) to 2.3x (an answer's sentences) faster than OpenVINO's int8.
 """
 
 from __future__ import annotations
