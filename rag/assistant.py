@@ -322,8 +322,8 @@ def _said(asked: str, query: str, history: History | None) -> str:
 
 def _built_with(store: Store) -> str:
     """The backend that built the index, if there is one and it can be read."""
-    try:
-        built = store.built_with()
+    try:  # an index from before the record was made with the default of the time
+        built = store.built_with() or ("openvino-int8" if store.exists() else "")
     except RagError:  # unreachable, another model: reported on first use, as before
         return ""
     return built if built in ("openvino-int8", "onnx-int8", "torch") else ""

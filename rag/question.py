@@ -32,14 +32,12 @@ from .voice import asked_voice
 _FUTURE_Q = re.compile(
     r"^\s*(?:when|where)\s+will\b|\b(next|upcoming|future|scheduled|planned|slated|due)\b"
     r"|^\s*when\s+(?:exactly\s+|precisely\s+)?(?:is|are)\s+(?:(?:he|she|they|we)\s+|(?-i:(?:[A-Z][\w-]*\s+){1,3}))"
-    r"[a-z]{3,}ing\s+(?!(?:held|done|made|used|planned|set|due)\b)\w",
-    re.IGNORECASE,
+    r"[a-z]{3,}ing\s+(?!(?:held|done|made|used|planned|set|due)\b)\w", re.IGNORECASE,
 )
 # "On what exact date …?" asks for a day: a month alone does not answer it.
 _DAY_Q = re.compile(
     r"\b(exact|precise|specific)\s+(date|day)(?![\w-])|\b(what|which)\s+day(?![\w-])"
-    r"|\bon\s+(?:exactly\s+|precisely\s+)?(what|which)\s+date(?![\w-])",
-    re.IGNORECASE,
+    r"|\bon\s+(?:exactly\s+|precisely\s+)?(what|which)\s+date(?![\w-])", re.IGNORECASE,
 )
 # "How often …?" asks for a frequency: "the first occurred in June" does not answer it.
 _FREQUENCY_Q = re.compile(r"\bhow\s+(often|frequently|regularly)\b", re.IGNORECASE)
@@ -53,8 +51,7 @@ _YEAR_Q = re.compile(r"\b(what|which)\s+year(?![\w-])", re.IGNORECASE)
 # "Exactly how many …?" asks for a count: "hundreds" or "several" does not answer it.
 _EXACT_COUNT_Q = re.compile(
     r"\b(exactly|precisely)\W+how\s+many\b|^\s*how\s+many\b.*\b(exactly|precisely)\b"
-    r"|\b(exact|precise)\s+(number|count|figure|total)\b",
-    re.IGNORECASE,
+    r"|\b(exact|precise)\s+(number|count|figure|total)\b", re.IGNORECASE,
 )
 # "How many missiles did it launch last year?": a question that dates what it asks about.
 _DATED_Q = re.compile(
@@ -104,9 +101,11 @@ _NAME_Q = re.compile(
     r"institutes?|forums?)\b",
     re.IGNORECASE,
 )
+_WH = r"(?:what|who|whom|whose|when|where|why|how|which)\b"
 _YES_NO = re.compile(  # "Is Australia a member …?", and "Australia is member …?" as some type it
-    r"^\s*(is|are|was|were|does|do|did|has|have|had|will|would|can|could|should)(n[’']t)?\b|^\s*(?!(?:what|"
-    r"who|whose|when|where|why|how|which)\b)((?-i:[A-Z][\w’'-]*\s+){1,3})(?:is|are|was|were|has|have)\s.*\?\s*$",
+    r"^\s*(is|are|was|were|does|do|did|has|have|had|will|would|can|could|should)(n[’']t)?\b|^\s*(?!" + _WH
+    + r"|(?:so|and|but|or|then|also|now|ok|okay|well|yes|no|please|the|this|that|it|there|here)\b)"
+    r"((?-i:[A-Z][\w’'-]*\s+){1,3})(?:is|are|was|were|has|have)\s(?!.*\b" + _WH + r").*\?\s*$",
     re.IGNORECASE,
 )
 # "Who is <role> …?": the role is a short phrase, ending where the rest of the question starts.

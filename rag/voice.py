@@ -13,10 +13,12 @@ from .topic import NATIONS, QUESTION_WORDS, question_names
 # "What did Kishida say about …?" asks for words someone said: a sentence must report speech.
 # Who spoke or thinks: a few words ("Japanese Prime Minister Kishida", "the three ministers").
 _WHO = r"((?:[\w’'.-]+\s+){0,4}?[\w’'.-]+)"
-# The auxiliary may be missing ("What Kim answer when …?", as some type it); a speaker must
-# still be a name (_speaker), so "what is said about …" asks for no one's words.
+_AUX = r"(?:did|does|do|has|have|had|will|would|might)\b"
+# The auxiliary may be missing ("What Kim answer when …?", as some type it), with a verb that
+# is no noun ("What US state …", "What Chinese claim …" ask for no one's words).
 _SPEECH_Q = re.compile(
-    r"^\s*what\s+(?:\w+ly\s+)?(?:(?:did|does|do|has|have|had|will|would)\s+)?" + _WHO + r"\s+(?:\w+ly\s+)?"
+    r"^\s*what\s+(?!" + _AUX + r")" + _WHO + r"\s+(?:say|says|said|tell|tells|told|answer|answered|replied|"
+    r"responded)\b|^\s*what\s+(?:\w+ly\s+)?" + _AUX + r"\s+" + _WHO + r"\s+(?:\w+ly\s+)?"
     r"(?:say|says|said|tell|told|claim|claimed|state|stated|announce|announced|speculate|speculated|remark|"
     r"answer|answered|"
     r"remarked|comment|commented|reply|replied|respond|responded|warn|warned|declare|declared|pledge|"
@@ -32,8 +34,10 @@ _REACTION_Q = re.compile(
 # "What does China think about …?", "How does Seoul view …?" ask for a party's view: a sentence
 # must report what that party said or how it reacted, not merely name it.
 _VIEW_Q = re.compile(
-    r"^\s*what\s+(?:\w+ly\s+)?(?:(?:did|does|do|has|have|had|will|would|might)\s+)?" + _WHO
-    + r"\s+(?:\w+ly\s+)?(?:think|thinks|thought|feel|feels|felt|believe|believes|make\s+of|made\s+of)\b"
+    r"^\s*what\s+(?:\w+ly\s+)?(?:did|does|do|has|have|had|will|would|might)\s+" + _WHO + r"\s+(?:\w+ly\s+)?"
+    r"(?:think|thought|feel|felt|believe|make\s+of|made\s+of)\b"
+    r"|^\s*what\s+(?!" + _AUX + r")" + _WHO
+    + r"\s+(?:think|thinks|feel|feels|believe|believes)\b(?!\s+tanks?\b)"  # not "think tank"
     r"|^\s*how\s+(?:did|does|do|has|have|had|will|would|might)\s+" + _WHO + r"\s+(?:view|see|regard|"
     r"feel\s+about)\b"
     r"|^\s*what(?:[’']s|\s+(?:is|was|are|were))\s+" + _WHO + r"[’']s?\s+(?:opinion|opinions|view|views|"
@@ -66,7 +70,8 @@ def asked_voice(question: str, standalone: bool) -> Voice:
     voice, speech = SPEECH, _SPEECH_Q.match(question)
     if reaction := _REACTION_Q.match(question):
         voice, speech = REACTION, reaction
-    elif not speech and (view := _VIEW_Q.match(question)):  # "What did Trump claim Kim feels …?": speech
+    elif (view := _VIEW_Q.match(question)) and (not speech or view.end() < speech.end()):
+        # the verb that comes first: "What did Trump claim Kim feels …?" asks for Trump's words
         voice, speech = VIEW, view
     who = next((g for g in speech.groups() if g), "") if speech else ""
     speaker = _speaker(question, who) if who and standalone else set()

@@ -193,6 +193,11 @@ def test_auto_keeps_the_runtime_the_index_was_built_with(seeded: Settings, tmp_p
     hint = f"({other}); {fastest} is faster here: `RAG_EMBEDDING_BACKEND={fastest} rag index --rebuild`"
     assert hint in auto.status().model
     assert not auto.answer("What is Freedom Edge?").abstained
+    # an index from before the runtime was recorded was built with the default of the time
+    col = auto.indexer.store.collection()
+    col.modify(metadata={k: v for k, v in (col.metadata or {}).items() if k != "embedding_backend"})
+    assert Assistant.from_settings(seeded).indexer.store.built_with() == ""
+    assert Assistant.from_settings(seeded).settings.embedding_backend == "openvino-int8"
     fresh = Assistant.from_settings(seeded.model_copy(update={"index_dir": tmp_path / "new-index"}))
     assert fresh.settings.embedding_backend == fastest
     fresh.index()

@@ -461,3 +461,12 @@ def test_questions_typed_without_articles_or_auxiliaries(seeded_assistant: Any) 
     assert claim.speaker == {"trump"} and claim.voice is SPEECH
     answers(seeded_assistant, "What did Trump claim Kim Jong-un feels about him?", "misses me")
     assert read("what is said about the pact?").speaker == set()  # no one's words asked for
+    # the review's cases: a filler or a question word is no subject, a noun after "What" no verb
+    for question in ("So is it binding?", "Whom is the pact aimed at?", "Freedom Edge was held when?",
+                     "Camp David is in which US state?", "It is binding?"):
+        assert read(question).subject == set(), question
+    for question in ("What US state is Camp David in?", "What Australian think tank published this article?",
+                     "What Chinese claim is disputed?"):
+        assert read(question).speaker == set(), question
+    seoul = read("What does Seoul think Kim said?")  # the verb that comes first says what is asked
+    assert seoul.speaker == {"seoul"} and seoul.voice is VIEW
