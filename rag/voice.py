@@ -22,8 +22,7 @@ _SPEECH_Q = re.compile(
     r"^\s*what\s+" + _WHO_PLAIN + r"\s+(?:say|says|said|tell|tells|told|answer|answered|replied|"
     r"responded)\b|^\s*what\s+(?:\w+ly\s+)?" + _AUX + r"\s+" + _WHO + r"\s+(?:\w+ly\s+)?"
     r"(?:say|says|said|tell|told|claim|claimed|state|stated|announce|announced|speculate|speculated|remark|"
-    r"answer|answered|"
-    r"remarked|comment|commented|reply|replied|respond|responded|warn|warned|declare|declared|pledge|"
+    r"remarked|comment|commented|answer|answered|reply|replied|respond|responded|warn|warned|declare|declared|pledge|"
     r"pledged|promise|promised|vow|vowed|insist|insisted|predict|predicted|argue|argued)\b",
     re.IGNORECASE,
 )
@@ -36,11 +35,11 @@ _REACTION_Q = re.compile(
 # "What does China think about …?", "How does Seoul view …?" ask for a party's view: a sentence
 # must report what that party said or how it reacted, not merely name it.
 _VIEW_Q = re.compile(
-    r"^\s*what\s+(?:\w+ly\s+)?(?:did|does|do|has|have|had|will|would|might)\s+" + _WHO + r"\s+(?:\w+ly\s+)?"
+    r"^\s*what\s+(?:\w+ly\s+)?" + _AUX + r"\s+" + _WHO + r"\s+(?:\w+ly\s+)?"
     r"(?:think|thought|feel|felt|believe|make\s+of|made\s+of)\b"
     r"|^\s*what\s+" + _WHO_PLAIN
     + r"\s+(?:think|thinks|feel|feels|believe|believes)\b(?!\s+tanks?\b)"  # not "think tank"
-    r"|^\s*how\s+(?:did|does|do|has|have|had|will|would|might)\s+" + _WHO + r"\s+(?:view|see|regard|"
+    r"|^\s*how\s+" + _AUX + r"\s+" + _WHO + r"\s+(?:view|see|regard|"
     r"feel\s+about)\b"
     r"|^\s*what(?:[’']s|\s+(?:is|was|are|were))\s+" + _WHO + r"[’']s?\s+(?:opinion|opinions|view|views|"
     r"position|stance|take|assessment|verdict)\s+(?:of|on|about|regarding)\b",
