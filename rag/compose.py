@@ -10,7 +10,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from .chunking import sentence_spans
+import numpy as np
+
 from .config import Settings
 from .documents import DocumentTexts
 from .embeddings import Embedder
@@ -20,11 +21,9 @@ from .retrieve import Hit
 from .rewrite import asks_about_what_was_said, asks_for_a_caveat, asks_for_a_take_on_words, without_answer
 from .schema import Answer, Citation
 from .sentence_checks import SPEECH
+from .sentence_vectors import KEY, lookup, quotable, unpack
 from .topic import absent_predicates, content_terms
 
-# A sentence that refers back to the one before it ("… cooperation between them"); "their" and
-# "it" refer within the sentence too often to count.
-_REFERS_BACK = re.compile(r"\b(?:they|them)\b", re.IGNORECASE)
 _CONTEXT_MARGIN = 0.06  # a sentence read with the one before must match that much better
 # How the limit of a claim opens ("… the only country capable … At least under the current …").
 _QUALIFIER = re.compile(
@@ -91,16 +90,17 @@ class Composer:
         raw: list[Candidate] = []
         context: list[str] = []  # a sentence that refers back, with the sentence before it
         seen: set[tuple[str, int, int]] = set()
+        stored: dict[str, np.ndarray] = {}  # sentence vectors the index keeps with each chunk
         for hit in hits:
-            base, text = int(hit.metadata.get("start", 0)), ""
-            for span in sentence_spans(hit.text):
-                previous, text = text, hit.text[span.start : span.end]
-                key = (str(hit.metadata.get("source")), base + span.start, base + span.end)
-                if key in seen or text.rstrip().endswith(("?", "？")) or _too_short(text):
+            base = int(hit.metadata.get("start", 0))
+            for q in quotable(hit.text):
+                key = (str(hit.metadata.get("source")), base + q.start, base + q.end)
+                if key in seen:
                     continue
                 seen.add(key)
-                raw.append(Candidate(text, hit, base + span.start, base + span.end))
-                context.append(f"{previous} {text}" if previous and _REFERS_BACK.search(text) else "")
+                raw.append(Candidate(q.text, hit, base + q.start, base + q.end))
+                context.append(q.in_context(hit.text))
+            stored.update(unpack(hit.text, hit.metadata.get(KEY), self.embedder.dimension))
         if not raw:
             return []
         terms = _theirs(content_terms(query), keyword)
@@ -124,8 +124,9 @@ class Composer:
         asking = question or query
         asked = without_answer(query, said)  # the words asked, and the subject they lean on
         reading = read_question(asking, asked, keyword)
-        # Embed only the most promising sentences: embedding dominates a warm answer's time
-        # (bench/retrieval_bench.py), and the QA sets in bench/ lose nothing at this limit.
+        # Score only the most promising sentences: one whose vector the index does not keep
+        # (RAG_SENTENCE_VECTORS off, an older index) is embedded while the user waits, which
+        # then dominates a warm answer's time; the QA sets in bench/ lose nothing at this limit.
         pre = sorted(range(len(raw)), key=lambda i: -(cover[i] + raw[i].hit.score))[:limit]
         # A follow-up about "that remark" after an answer that reported words someone said
         # (or for the limits of what the previous answer said: "Is there a catch to that?").
@@ -145,13 +146,14 @@ class Composer:
         reduced = _without(asked, missing) if missing else asked
         head = [asked, reduced] if reduced != asked else [asked]  # CJK: no spaces to split at
         heads = self.embedder.encode_cached(head)  # the query's vector: the search's, reused
-        vecs = self.embedder.encode_cached([raw[i].text for i in pre])
+        vecs = lookup([raw[i].text for i in pre], stored, self.embedder.encode_cached)
         sims = vecs @ heads[0]
         # "Which country can get Japan and South Korea to cooperate?": "… the only country now
         # capable of coaxing lasting cooperation … between them" says so with the sentence before.
         referring = [j for j, i in enumerate(pre) if context[i]]
         if referring:
-            in_context = self.embedder.encode_cached([context[pre[j]] for j in referring]) @ heads[0]
+            in_context = lookup([context[pre[j]] for j in referring], stored, self.embedder.encode_cached)
+            in_context = in_context @ heads[0]
             for j, sim in zip(referring, in_context, strict=True):
                 sims[j] = max(sims[j], float(sim) - _CONTEXT_MARGIN)
         sims_reduced = vecs @ heads[-1]
@@ -251,15 +253,6 @@ class Composer:
                 )
             )
         return out
-
-
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-
-
-def _too_short(text: str) -> bool:
-    """Fewer than three words: a fragment, not an answer. Japanese and Chinese write no
-    spaces, so there every two CJK characters count as a word."""
-    return len(text.split()) + len(_CJK_CHAR.findall(text)) // 2 < 3
 
 
 def _theirs(terms: set[str], keyword: KeywordIndex | None) -> set[str]:

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(
         24, ge=0, le=128, description="Tokens of overlap between neighbouring chunks."
     )
+    sentence_vectors: bool = Field(
+        True,
+        description="Embed each chunk's sentences at index time and keep them with the chunk: "
+        "an extractive answer then embeds only its question while the user waits (~5x faster "
+        "on a 2-core AVX2 CPU), for ~2.4x the indexing time. Off: answers embed the sentences "
+        "they need.",
+    )
     max_file_mb: float = Field(100.0, gt=0, description="Files larger than this are rejected.")
 
     # --- retrieval -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ The runtimes and the quantization live in runtimes.py.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -78,7 +79,7 @@ class Embedder(Embeddings):
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # text → vector, least recent first
 
     # --- public -------------------------------------------------------------------------
-    @property
+    @functools.cached_property
     def dimension(self) -> int:
         cfg = json.loads((self.model_path / "config.json").read_text())
         return int(cfg["hidden_size"])

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import sentence_vectors
 from .chunking import chunk_document
 from .config import Settings
 from .embeddings import Embedder
@@ -51,6 +52,7 @@ class _Embedded:
     existing: dict[str, dict[str, object]]  # metadata of chunks already stored, by id
     fresh: list[Chunk]
     vectors: object
+    extra: list[dict[str, str]] | None  # per fresh chunk: its sentences' vectors
 
 
 class Indexer:
@@ -308,7 +310,11 @@ class Indexer:
         existing = {c.id: c.metadata for c in self.store.get([c.id for c in chunks])} if chunks else {}
         fresh = [c for c in chunks if c.id not in existing]  # a killed run's leftovers are reused
         vectors = self.embedder.encode([c.text for c in fresh]) if fresh else None
-        return _Embedded(pending, existing, fresh, vectors)
+        extra = None
+        if fresh and self.settings.sentence_vectors:
+            packed = sentence_vectors.embed([c.text for c in fresh], self.embedder.encode)
+            extra = [{sentence_vectors.KEY: p} for p in packed]
+        return _Embedded(pending, existing, fresh, vectors, extra)
 
     def _store(self, batch: _Embedded, indexed_at: str) -> list[FileResult]:
         pending, existing, fresh = batch.pending, batch.existing, batch.fresh
@@ -317,7 +323,9 @@ class Indexer:
         self._before_write()
         chunks = [c for p in pending for c in p.chunks]
         if fresh:
-            self.store.upsert(fresh, batch.vectors, indexed_at, self.chunking)  # type: ignore[arg-type]
+            self.store.upsert(
+                fresh, batch.vectors, indexed_at, self.chunking, batch.extra  # type: ignore[arg-type]
+            )
         # A chunk kept from the previous version (same id, same text) must carry the new file
         # hash and chunk count (and title), or the file would never count as unchanged again.
         stale = [

@@ -10,10 +10,11 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .retrieve import Hit, Mode
+from .sentence_vectors import KEY
 
 
 def hit_to_document(hit: Hit) -> Document:
-    meta = dict(hit.metadata)
+    meta = {k: v for k, v in hit.metadata.items() if k != KEY}  # an index's cache, not data
     meta.update(id=hit.id, score=hit.score, dense_score=hit.dense, keyword_score=hit.keyword)
     return Document(page_content=hit.text, metadata=meta, id=hit.id)
 

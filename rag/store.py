@@ -238,16 +238,25 @@ class Store:
 
     # --- writes -------------------------------------------------------------------------
     def upsert(
-        self, chunks: Sequence[Chunk], embeddings: np.ndarray, indexed_at: str, chunking: str = ""
+        self,
+        chunks: Sequence[Chunk],
+        embeddings: np.ndarray,
+        indexed_at: str,
+        chunking: str = "",
+        extra: Sequence[dict[str, Any]] | None = None,
     ) -> None:
+        """Write chunks with their vectors; ``extra`` adds metadata of each chunk's own."""
         col = self.collection(create=True)
         step = max(1, min(self._client.get_max_batch_size(), 2000))
         for i in range(0, len(chunks), step):
             part = chunks[i : i + step]
+            metadatas = [chunk_metadata(c, indexed_at, chunking) for c in part]
+            if extra is not None:
+                metadatas = [{**m, **e} for m, e in zip(metadatas, extra[i : i + step], strict=True)]
             col.upsert(
                 ids=[c.id for c in part],
                 documents=[c.text for c in part],
-                metadatas=[chunk_metadata(c, indexed_at, chunking) for c in part],
+                metadatas=metadatas,  # type: ignore[arg-type]
                 embeddings=embeddings[i : i + step],
             )
 

@@ -183,7 +183,14 @@ def test_missing_index_is_an_error_not_an_answer(settings: Settings) -> None:
 
 def test_answer_sources_viewer_and_hostile_upload(seeded_assistant: Any, tmp_path: Path) -> None:
     h = Handlers(seeded_assistant)
-    _, chat, turns, data, sources, picker, viewer, _ = _drain(h.respond("What is Freedom Edge?", [], []))[-1]
+    outputs, growing = [], []  # the chat's answer as it streams in (the handler reuses its list)
+    for out in h.respond("What is Freedom Edge?", [], []):
+        outputs.append(out)
+        growing.append(out[1][-1]["content"])
+    growing = growing[1:-1]  # not the placeholder, nor the final message with its sources
+    assert len(growing) >= 2 and len(growing[0]) < len(growing[-1])
+    assert all(len(b) >= len(a) for a, b in zip(growing, growing[1:], strict=False))
+    _, chat, turns, data, sources, picker, viewer, _ = outputs[-1]
     assert "Freedom Edge" in chat[-1]["content"] and "(#source-1)" in chat[-1]["content"]
     assert turns == [["What is Freedom Edge?", data["text"]]] and data["citations"]
     assert 'id="source-1"' in sources and picker["choices"][0][1] == "1"

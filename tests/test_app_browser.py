@@ -110,7 +110,10 @@ def test_ask_view_source_upload_and_ask_again(page, tmp_path: Path) -> None:  # 
     seen = [t for t in page.evaluate("window.__seen") if t and t != "…"]
     final = answer.inner_text().strip()
     partial = [t for t in seen if t != final]
-    assert partial and all(final.startswith(t.rstrip(" .…")) for t in partial), seen  # it streamed in
+    # Each growing text the page showed was the start of the final one. (An extractive answer is
+    # composed before its words stream out, so the browser may paint them all in one frame:
+    # that text grows is checked at the HTTP level, in test_app_api.py.)
+    assert all(final.startswith(t.rstrip(" .…")) for t in partial), seen
     source = page.locator("#source-1")
     assert "lowy-institute" in source.inner_text() and "score" in source.inner_text()
     passage = source.locator(".passage").inner_text()
