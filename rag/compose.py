@@ -100,7 +100,8 @@ class Composer:
                 seen.add(key)
                 raw.append(Candidate(q.text, hit, base + q.start, base + q.end))
                 context.append(q.in_context(hit.text))
-            stored.update(unpack(hit.text, hit.metadata.get(KEY), self.embedder.dimension))
+            kept = hit.metadata.get(KEY)
+            stored.update(unpack(hit.text, kept, self.embedder.dimension, self.embedder.backend))
         if not raw:
             return []
         terms = _theirs(content_terms(query), keyword)

@@ -68,9 +68,10 @@ class Settings(BaseSettings):
     sentence_vectors: bool = Field(
         True,
         description="Embed each chunk's sentences at index time and keep them with the chunk: "
-        "an extractive answer then embeds only its question while the user waits (~5x faster "
-        "on a 2-core AVX2 CPU), for ~2.4x the indexing time. Off: answers embed the sentences "
-        "they need.",
+        "an extractive answer then embeds only its question while the user waits (4-6x faster "
+        "on a 2-core AVX2 CPU), for ~2.4x the indexing time and disk. Off: new chunks are "
+        "stored without them, and answers embed what they lack. Turning it on for an existing "
+        "index takes `rag index --rebuild`.",
     )
     max_file_mb: float = Field(100.0, gt=0, description="Files larger than this are rejected.")
 

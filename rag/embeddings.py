@@ -79,7 +79,7 @@ class Embedder(Embeddings):
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # text → vector, least recent first
 
     # --- public -------------------------------------------------------------------------
-    @functools.cached_property
+    @functools.cached_property  # read for every passage an answer quotes: once is enough
     def dimension(self) -> int:
         cfg = json.loads((self.model_path / "config.json").read_text())
         return int(cfg["hidden_size"])

@@ -312,7 +312,8 @@ class Indexer:
         vectors = self.embedder.encode([c.text for c in fresh]) if fresh else None
         extra = None
         if fresh and self.settings.sentence_vectors:
-            packed = sentence_vectors.embed([c.text for c in fresh], self.embedder.encode)
+            texts, runtime = [c.text for c in fresh], self.embedder.backend
+            packed = sentence_vectors.embed(texts, self.embedder.encode, runtime)
             extra = [{sentence_vectors.KEY: p} for p in packed]
         return _Embedded(pending, existing, fresh, vectors, extra)
 

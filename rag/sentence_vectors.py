@@ -6,9 +6,11 @@ a 2-core AVX2 CPU, a dozen per answer). The indexer embeds each new chunk's sent
 stores them in the chunk's own metadata, so they are written, copied, replaced and deleted
 with the chunk by every sync and rebuild, with no second collection to keep in step.
 
-Stored as one string (Chroma metadata holds no arrays): the spans of the texts embedded, then
-their vectors as base64 float16 (a cosine moves by ~1e-4). Texts are looked up by their words,
-so a passage stored by an older version, or none at all, only costs the embedding it lacks.
+Stored as one string (a list value would be one metadata row per number): the runtime that
+embedded them, the spans of the texts embedded, then their vectors as base64 float16 (a cosine
+moves by ~1e-4). Texts are looked up by their words, so a passage stored by an older version,
+by another runtime, or none at all, only costs the embeddings it lacks: an answer never
+compares vectors of two runtimes.
 """
 
 from __future__ import annotations
@@ -45,7 +47,11 @@ class Quotable:
         """The sentence read with the one before ("" when it does not refer back)."""
         if self.previous is None:
             return ""
-        return f"{chunk_text[self.previous[0] : self.previous[1]]} {self.text}"
+        return _joined([chunk_text[self.previous[0] : self.previous[1]], self.text])
+
+
+def _joined(sentences: list[str]) -> str:
+    return " ".join(sentences)
 
 
 def too_short(text: str) -> bool:
@@ -81,8 +87,9 @@ def _texts(chunk_text: str) -> tuple[list[str], list[str]]:
     return texts, codes
 
 
-def embed(chunk_texts: Sequence[str], encode: Callable[[list[str]], np.ndarray]) -> list[str]:
-    """For each chunk, its sentences' vectors packed for its metadata (one encode call)."""
+def embed(chunk_texts: Sequence[str], encode: Callable[[list[str]], np.ndarray], runtime: str) -> list[str]:
+    """For each chunk, its sentences' vectors (by ``runtime``) packed for its metadata (one
+    encode call)."""
     per_chunk = [_texts(t) for t in chunk_texts]
     everything = [text for texts, _ in per_chunk for text in texts]
     vectors = encode(everything) if everything else np.zeros((0, 0), dtype=np.float32)
@@ -91,14 +98,14 @@ def embed(chunk_texts: Sequence[str], encode: Callable[[list[str]], np.ndarray])
         part = vectors[at : at + len(texts)]
         at += len(texts)
         blob = base64.b64encode(np.asarray(part, dtype="<f2").tobytes()).decode("ascii")
-        out.append(f"{_VERSION}|{','.join(codes)}|{blob}")
+        out.append(f"{_VERSION}:{runtime}|{','.join(codes)}|{blob}")
     return out
 
 
-def unpack(chunk_text: str, value: object, dimension: int) -> dict[str, np.ndarray]:
-    """The stored vectors of a chunk, by the text they embed ({} when none or unreadable: the
-    caller embeds what it needs)."""
-    if not isinstance(value, str) or not value.startswith(f"{_VERSION}|"):
+def unpack(chunk_text: str, value: object, dimension: int, runtime: str) -> dict[str, np.ndarray]:
+    """The stored vectors of a chunk, by the text they embed ({} when none, unreadable or made
+    by another runtime than ``runtime``: the caller embeds what it needs)."""
+    if not isinstance(value, str) or not value.startswith(f"{_VERSION}:{runtime}|"):
         return {}
     try:
         _, codes, blob = value.split("|", 2)
@@ -117,18 +124,18 @@ def _text_of(chunk_text: str, code: str) -> str:
     parts = []
     for part in code.split("+"):
         start, end = (int(x) for x in part.split("-"))
-        if not 0 <= start <= end <= len(chunk_text):
+        if not 0 <= start < end <= len(chunk_text):
             raise ValueError(f"span {part} outside the chunk")
         parts.append(chunk_text[start:end])
-    return " ".join(parts)
+    return _joined(parts)
 
 
 def lookup(
     texts: Sequence[str], stored: Mapping[str, np.ndarray], encode: Callable[[list[str]], np.ndarray]
 ) -> np.ndarray:
     """Vectors of ``texts``: the stored ones, and ``encode`` for the rest."""
-    missing = list(dict.fromkeys(t for t in texts if t not in stored))
-    fresh = dict(zip(missing, encode(missing), strict=True)) if missing else {}
     if not texts:
         return encode([])
+    missing = list(dict.fromkeys(t for t in texts if t not in stored))
+    fresh = dict(zip(missing, encode(missing), strict=True)) if missing else {}
     return np.stack([stored[t] if t in stored else fresh[t] for t in texts])

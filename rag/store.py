@@ -15,9 +15,14 @@ from .config import Settings
 from .cpu import runtime
 from .errors import IndexMissingError, ModelMismatchError, StoreUnavailableError
 from .schema import Chunk
+from .sentence_vectors import KEY as SENTENCE_VECTORS
 
 _PAGE = 5000  # rows per get() page when scanning the whole collection
 _ID_PAGE = 100_000  # ids per get() page when listing ids only
+# Records per write. A chunk with its sentence vectors is ~10 KB, and up to ~50 KB for text of
+# many short lines: 400 of those stay well under the 40 MiB request limit of a Chroma server.
+_WRITE_STEP = 2000
+_WRITE_STEP_WITH_VECTORS = 400
 
 
 @dataclass(frozen=True)
@@ -237,6 +242,9 @@ class Store:
         return True
 
     # --- writes -------------------------------------------------------------------------
+    def _step(self, wanted: int) -> int:
+        return max(1, min(self._client.get_max_batch_size(), wanted))
+
     def upsert(
         self,
         chunks: Sequence[Chunk],
@@ -247,7 +255,7 @@ class Store:
     ) -> None:
         """Write chunks with their vectors; ``extra`` adds metadata of each chunk's own."""
         col = self.collection(create=True)
-        step = max(1, min(self._client.get_max_batch_size(), 2000))
+        step = self._step(_WRITE_STEP if extra is None else _WRITE_STEP_WITH_VECTORS)
         for i in range(0, len(chunks), step):
             part = chunks[i : i + step]
             metadatas = [chunk_metadata(c, indexed_at, chunking) for c in part]
@@ -261,9 +269,10 @@ class Store:
             )
 
     def update_metadata(self, chunks: Sequence[Chunk], indexed_at: str, chunking: str = "") -> None:
-        """Rewrite the metadata of chunks already stored (same id, so same text), keeping vectors."""
+        """Rewrite the metadata of chunks already stored (same id, so same text), keeping vectors.
+        Chroma merges the new fields into the old ones, so the sentence vectors stay too."""
         col = self.collection(create=True)
-        step = max(1, min(self._client.get_max_batch_size(), 2000))
+        step = self._step(_WRITE_STEP)
         for i in range(0, len(chunks), step):
             part = chunks[i : i + step]
             metadatas = [chunk_metadata(c, indexed_at, chunking) for c in part]
@@ -273,7 +282,7 @@ class Store:
         """Copy these chunks (text, metadata, vectors) into another Store's collection."""
         got = self._read(lambda col: col.get(ids=list(ids), include=["metadatas", "documents", "embeddings"]))
         target = other.collection(create=True)
-        step = max(1, min(self._client.get_max_batch_size(), 2000))
+        step = self._step(_WRITE_STEP_WITH_VECTORS)
         for i in range(0, len(got["ids"]), step):
             target.upsert(
                 ids=got["ids"][i : i + step],
@@ -286,7 +295,7 @@ class Store:
         if not ids:
             return
         col = self.collection(create=True)
-        step = max(1, min(self._client.get_max_batch_size(), 2000))
+        step = self._step(_WRITE_STEP)
         for i in range(0, len(ids), step):
             col.delete(ids=list(ids[i : i + step]))
 
@@ -304,7 +313,8 @@ class Store:
             out.extend(got["ids"])
 
     def scan(self, with_text: bool = False) -> Iterator[StoredChunk]:
-        """Every chunk's id and metadata (and text), page by page."""
+        """Every chunk's id and metadata (and text), page by page; without the sentence vectors,
+        which no whole-index pass needs (they are 5-10 KB a chunk)."""
         include = ["metadatas", "documents"] if with_text else ["metadatas"]
         offset = 0
         while True:
@@ -314,7 +324,8 @@ class Store:
                 return
             docs = got.get("documents") or [""] * len(ids)
             for i, cid in enumerate(ids):
-                yield StoredChunk(cid, docs[i] or "", dict(got["metadatas"][i] or {}))
+                meta = {k: v for k, v in (got["metadatas"][i] or {}).items() if k != SENTENCE_VECTORS}
+                yield StoredChunk(cid, docs[i] or "", meta)
             offset += len(ids)
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,6 +34,7 @@ def _isolate(tmp_path: Path, model_cache: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("RAG_CHROMA_URL", raising=False)
     monkeypatch.delenv("RAG_LLM_PROVIDER", raising=False)
+    monkeypatch.delenv("RAG_SENTENCE_VECTORS", raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env from the project is read
     rag._default = None
     yield
@@ -70,3 +72,14 @@ def seeded_assistant(tmp_path_factory: pytest.TempPathFactory, model_cache: Path
     assistant = Assistant.from_settings(s)
     assistant.index()
     return assistant
+
+
+def assert_sentence_vectors_kept(indexer: Any) -> None:
+    """Every stored chunk keeps the vectors of the sentences an answer may quote, however it
+    got there: written, its metadata updated by a later sync, carried over by a rebuild."""
+    from rag import sentence_vectors as sv
+
+    store, embedder = indexer.store, indexer.embedder
+    for chunk in store.get([c.id for c in store.scan()]):
+        stored = sv.unpack(chunk.text, chunk.metadata.get(sv.KEY), embedder.dimension, embedder.backend)
+        assert {q.text for q in sv.quotable(chunk.text)} <= set(stored), chunk.metadata["source"]

@@ -16,6 +16,7 @@ from reportlab.pdfgen import canvas
 
 import rag
 import rag.indexer
+from rag import sentence_vectors
 from rag.assistant import Assistant
 from rag.chunking import chunk_document
 from rag.config import Settings
@@ -26,6 +27,7 @@ from rag.keyword import KeywordIndex
 from rag.loaders import SUPPORTED_EXTENSIONS, load_file
 from rag.schema import Chunk, FileResult, IndexReport
 from rag.store import Store
+from tests.conftest import assert_sentence_vectors_kept
 
 PARA = (
     "The {name} meeting brought together the defence ministers of Japan, South Korea and the "
@@ -86,6 +88,7 @@ def assert_in_step(ix: Indexer) -> None:
     assert set(ids) == set(expected_chunks(ix))
     saved = KeywordIndex.load(ix.keyword_dir)
     assert saved is not None and sorted(saved.ids) == sorted(ids)
+    assert_sentence_vectors_kept(ix)
 
 
 def titles_of(ix: Indexer, source: str) -> set[str]:
@@ -269,6 +272,7 @@ def test_editing_the_end_of_a_long_file_re_embeds_only_new_chunks(
     ix: Indexer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ix.sync()
+    before = ids_of(ix, "alpha.txt")
     path = ix.settings.corpus_dir / "alpha.txt"
     path.write_text(path.read_text() + "A closing sentence was added later.", encoding="utf-8")
     embedded: list[int] = []
@@ -277,7 +281,9 @@ def test_editing_the_end_of_a_long_file_re_embeds_only_new_chunks(
     report = ix.sync()
     assert statuses(report)["alpha.txt"] == "updated"
     # One pass for the new chunks (unchanged leading chunks are reused), one for their sentences.
-    assert embedded[0] < report.by_status("updated")[0].chunks
+    fresh = ix.store.get(sorted(ids_of(ix, "alpha.txt") - before))
+    assert len(embedded) == 2 and embedded[0] == len(fresh) < report.by_status("updated")[0].chunks
+    assert embedded[1] == sum(len(sentence_vectors._texts(c.text)[0]) for c in fresh)
     assert_in_step(ix)
     # The reused chunks now belong to the new version: the next sync has nothing to do.
     new_hash = rag.indexer.file_sha256(path)
@@ -297,6 +303,7 @@ def test_a_new_pdf_title_reaches_chunks_whose_text_did_not_change(tmp_path: Path
     pdf.write_bytes(_pdf(["The same text on the only page."], "New title"))
     assert statuses(ix.sync()) == {"report.pdf": "updated"}
     assert {c.metadata["title"] for c in ix.store.scan()} == {"New title"}
+    assert_sentence_vectors_kept(ix)  # the metadata update merged: the vectors stayed
     assert statuses(ix.sync()) == {"report.pdf": "unchanged"}
 
 

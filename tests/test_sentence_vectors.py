@@ -13,6 +13,7 @@ from rag.config import Settings
 from rag.lc_retriever import hit_to_document
 
 DIM = 8
+RUNTIME = "onnx-int8"
 CHUNK = (
     "The three countries signed the framework in 2024. They agreed to meet every year. "
     "Is it enough? Maybe. Seoul and Tokyo both hailed the deal as historic."
@@ -40,27 +41,37 @@ def test_quotable_skips_questions_and_fragments_and_reads_a_referring_sentence_i
 
 
 def test_packed_vectors_come_back_by_text() -> None:
-    [packed] = sv.embed([CHUNK], _fake_encode)
-    stored = sv.unpack(CHUNK, packed, DIM)
-    texts = [q.text for q in sv.quotable(CHUNK)] + [sv.quotable(CHUNK)[1].in_context(CHUNK)]
-    assert set(stored) == set(texts)
-    want = _fake_encode(texts)
-    got = np.stack([stored[t] for t in texts])
-    assert np.abs(got - want).max() < 2e-3  # float16
+    other = "Tokyo and Seoul held talks in July. They went well, both sides said."
+    empty = "Why? Yes."
+    packed = sv.embed([CHUNK, empty, other], _fake_encode, RUNTIME)
+    for chunk, value in zip([CHUNK, empty, other], packed, strict=True):
+        stored = sv.unpack(chunk, value, DIM, RUNTIME)
+        quoted = sv.quotable(chunk)
+        texts = [q.text for q in quoted] + [q.in_context(chunk) for q in quoted if q.previous]
+        assert sorted(stored) == sorted(texts)
+        if texts:
+            got = np.stack([stored[t] for t in texts])
+            assert np.abs(got - _fake_encode(texts)).max() < 2e-3  # float16
+    assert sv.unpack(CHUNK, packed[0], DIM, "openvino-int8") == {}  # another runtime's vectors
+
+
+_EIGHT = "AAAAAAAAAAAAAAAAAAAAAA=="  # base64 of 16 bytes: one float16 vector of DIM numbers
 
 
 @pytest.mark.parametrize(
     "value",
-    [None, "", 42, "0|0-5|AAAA", "1|0-5|not base64!", "1|0-5|AAAA", "1|0-9999|" + "A" * 24, "1|x-y|AAAA"],
+    [None, "", 42, f"0:{RUNTIME}|0-5|{_EIGHT}", f"1:{RUNTIME}|0-5|not base64!", f"1:{RUNTIME}|0-5|AAAA"]
+    + [f"1:{RUNTIME}|{span}|{_EIGHT}" for span in ("0-9999", "x-y", "5-2", "3-3", "0-5+", "-1-4")],
 )
 def test_a_missing_or_damaged_value_reads_as_nothing_stored(value: object) -> None:
-    assert sv.unpack(CHUNK, value, DIM) == {}
+    assert sv.unpack(CHUNK, value, DIM, RUNTIME) == {}
+    assert len(sv.unpack(CHUNK, f"1:{RUNTIME}|0-5|{_EIGHT}", DIM, RUNTIME)) == 1  # the same, intact
 
 
 @given(st.text(alphabet=st.sampled_from(list("ab. ?!\n한국日本")), max_size=200))
 def test_every_stored_text_slices_back_from_its_chunk(text: str) -> None:
-    [packed] = sv.embed([text], _fake_encode)
-    stored = sv.unpack(text, packed, DIM)
+    [packed] = sv.embed([text], _fake_encode, RUNTIME)
+    stored = sv.unpack(text, packed, DIM, RUNTIME)
     assert set(stored) == {q.text for q in sv.quotable(text)} | {
         q.in_context(text) for q in sv.quotable(text) if q.previous
     }
@@ -98,10 +109,11 @@ def test_an_answer_embeds_no_sentence_the_index_keeps(seeded: Settings) -> None:
     embeds only the question; with the setting off, the same answer embeds its sentences."""
     with_vectors = Assistant.from_settings(seeded)
     with_vectors.index()
-    chunks = list(with_vectors.indexer.store.scan(with_text=True))
+    store = with_vectors.indexer.store
+    chunks = store.get([c.id for c in store.scan()])
     embedder = with_vectors.indexer.embedder
     for chunk in chunks[:2]:
-        stored = sv.unpack(chunk.text, chunk.metadata[sv.KEY], embedder.dimension)
+        stored = sv.unpack(chunk.text, chunk.metadata[sv.KEY], embedder.dimension, embedder.backend)
         assert {q.text for q in sv.quotable(chunk.text)} <= set(stored)
         texts = list(stored)
         fresh = embedder.encode(texts)
@@ -117,7 +129,8 @@ def test_an_answer_embeds_no_sentence_the_index_keeps(seeded: Settings) -> None:
     off = seeded.model_copy(update={"sentence_vectors": False, "index_dir": seeded.index_dir.parent / "off"})
     without = Assistant.from_settings(off)
     without.index()
-    assert all(sv.KEY not in c.metadata for c in without.indexer.store.scan())
+    stored_off = without.indexer.store
+    assert all(sv.KEY not in c.metadata for c in stored_off.get([c.id for c in stored_off.scan()]))
     seen_off = _count_embedded(without)
     plain = without.answer(question)
     assert len(seen_off) > 3  # the sentences, embedded while the user waits

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import rag
+from rag import sentence_vectors
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.errors import StoreUnavailableError
@@ -111,6 +112,8 @@ def test_index_into_the_server(
 
 def test_answer_from_the_server(server_assistant: Assistant) -> None:
     server_assistant.index()
+    store = server_assistant.indexer.store
+    assert all(sentence_vectors.KEY in c.metadata for c in store.get([c.id for c in store.scan()]))
     a = server_assistant.answer("Who is the US Secretary of Defence mentioned?")
     assert not a.abstained and "lloyd austin" in a.text.lower()
     assert a.citations

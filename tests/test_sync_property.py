@@ -26,6 +26,7 @@ from rag.indexer import Indexer
 from rag.keyword import KeywordIndex
 from rag.loaders import load_file
 from rag.store import Store
+from tests.conftest import assert_sentence_vectors_kept
 
 CHUNK, OVERLAP = 32, 8  # small chunks: several per file, cheap to embed
 
@@ -156,6 +157,7 @@ class SyncMachine(RuleBasedStateMachine):
         assert keyword is not None
         assert sorted(keyword.ids) == sorted(i for chunks in stored.values() for i in chunks)
         assert self.ix.keyword_index().stamp == keyword.stamp
+        assert_sentence_vectors_kept(self.ix)
 
 
 _tokenizer: Any = None
