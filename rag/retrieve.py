@@ -1,7 +1,16 @@
 """Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by a convex combination of
 rank-anchored normalised scores computed for every candidate on both sides. The LangChain
 retriever over it is in lc_retriever.py (LangChain's retriever classes take a new process
-half a second to import; answering does without them)."""
+half a second to import; answering does without them).
+
+Past the first ``HEAD`` hits (a search for more than ten passages: the LangChain retriever with
+a large ``k``, the BEIR evaluation), the rest of the candidates are ordered by reciprocal rank
+fusion of three signals: the chunk's cosine, its BM25 score and the cosine of its best sentence
+(from the sentence vectors kept with each chunk, sentence_vectors.py). The convex fusion ranks
+the head better (SciFact train nDCG@10 0.736 against 0.720 for rank fusion); rank fusion with
+the sentence signal finds more of the rest (SciFact train Recall@100 0.955 -> 0.960, test
+0.951 -> 0.958; chosen on train, RRF's usual constant 60). An answer reads only the head.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +20,15 @@ from typing import Any, Literal
 import numpy as np
 
 from .config import Settings
+from .dense import DenseIndex
 from .embeddings import Embedder
 from .keyword import KeywordIndex
+from .sentence_vectors import matrix
 from .store import Store
 
 Mode = Literal["hybrid", "dense", "keyword"]
+HEAD = 10  # hits ranked by score fusion; any further ones by rank fusion (see above)
+_RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al. 2009)
 
 
 @dataclass(frozen=True)
@@ -25,7 +38,7 @@ class Hit:
     id: str
     text: str
     metadata: dict[str, Any]
-    score: float  # fused score in [0, 1]
+    score: float  # fused score in [0, 1] (past the first HEAD hits, the order is rank fusion's)
     dense: float  # cosine similarity
     keyword: float  # BM25 score
 
@@ -40,6 +53,7 @@ class HybridSearcher:
         self.embedder = embedder
         self.store = store
         self.keyword = keyword
+        self.dense = DenseIndex(store, settings.exact_search_max_chunks)
 
     def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         """The ``k`` best chunks for ``query``. Candidates are scored on both signals by id
@@ -47,7 +61,7 @@ class HybridSearcher:
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
         qvec = self.embedder.encode_cached([query])[0]  # the answer's scoring reuses it
-        dense = {} if mode == "keyword" else dict(self.store.nearest(qvec, n))
+        dense = {} if mode == "keyword" else self.dense.nearest(qvec, n)
         if mode == "dense":
             best = sorted(dense.items(), key=lambda kv: -kv[1])[:k]
             return self._hits([(cid, s, s, 0.0) for cid, s in best])
@@ -55,8 +69,7 @@ class HybridSearcher:
         kw = dict(self.keyword.search(query, n, kw_scores))
         missing = [cid for cid in kw if cid not in dense]
         if missing:  # keyword-only candidates: their cosine from the stored vectors
-            ids, vecs = self.store.vectors(missing)
-            dense.update(zip(ids, (vecs @ qvec).tolist(), strict=True))
+            dense.update(self.dense.cosines(qvec, missing))
         if mode == "keyword":
             best_kw = sorted((cid for cid in kw if cid in dense), key=lambda cid: -kw[cid])[:k]
             return self._hits([(cid, kw[cid], dense[cid], kw[cid]) for cid in best_kw])
@@ -66,8 +79,29 @@ class HybridSearcher:
         w = self.settings.dense_weight
         depth = self.settings.candidates
         fused = w * _rescale(d, depth) + (1 - w) * _rescale(b, depth)
-        order = np.argsort(-fused, kind="stable")[:k].tolist()
-        return self._hits([(ids[i], float(fused[i]), float(d[i]), float(b[i])) for i in order])
+        order = np.argsort(-fused, kind="stable")
+        if k > HEAD:
+            order = self._deeper(order, ids, d, b, qvec)
+        rows = [(ids[i], float(fused[i]), float(d[i]), float(b[i])) for i in order[:k].tolist()]
+        return self._hits(rows)
+
+    def _deeper(
+        self, order: np.ndarray, ids: list[str], d: np.ndarray, b: np.ndarray, qvec: np.ndarray
+    ) -> np.ndarray:
+        """``order`` with everything after its first HEAD entries re-ordered by reciprocal
+        rank fusion of the chunk cosine, the BM25 score and the best sentence's cosine (the
+        chunk cosine where a chunk keeps no sentence vectors)."""
+        kept = self.store.sentence_vectors(ids)
+        dim, backend = self.embedder.dimension, self.embedder.backend
+        best = d.copy()
+        for i, cid in enumerate(ids):
+            vectors = matrix(kept.get(cid), dim, backend)
+            if vectors is not None:
+                best[i] = float((vectors @ qvec).max())
+        rrf = sum(1.0 / (_RRF_K + 1 + _ranks(x)) for x in (d, b, best))
+        head = order[:HEAD]
+        rest = np.argsort(-rrf, kind="stable")
+        return np.concatenate([head, rest[~np.isin(rest, head)]])
 
     def _hits(self, scored: list[tuple[str, float, float, float]]) -> list[Hit]:
         """(id, score, dense, keyword) rows → Hits with text and metadata, in the same order."""
@@ -77,6 +111,13 @@ class HybridSearcher:
             for cid, score, d, b in scored
             if cid in chunks
         ]
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """0 for the largest value, 1 for the next …"""
+    out = np.empty(x.size, dtype=np.float64)
+    out[np.argsort(-x, kind="stable")] = np.arange(x.size)
+    return out
 
 
 def _rescale(x: np.ndarray, depth: int) -> np.ndarray:

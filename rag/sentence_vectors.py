@@ -105,19 +105,37 @@ def embed(chunk_texts: Sequence[str], encode: Callable[[list[str]], np.ndarray],
 def unpack(chunk_text: str, value: object, dimension: int, runtime: str) -> dict[str, np.ndarray]:
     """The stored vectors of a chunk, by the text they embed ({} when none, unreadable or made
     by another runtime than ``runtime``: the caller embeds what it needs)."""
-    if not isinstance(value, str) or not value.startswith(f"{_VERSION}:{runtime}|"):
+    decoded = _decode(value, dimension, runtime)
+    if decoded is None:
         return {}
+    entries, vectors = decoded
+    try:
+        texts = [_text_of(chunk_text, code) for code in entries]
+    except ValueError:
+        return {}
+    return dict(zip(texts, vectors, strict=True))
+
+
+def matrix(value: object, dimension: int, runtime: str) -> np.ndarray | None:
+    """The stored vectors of a chunk, one row per text, without the texts (None when there are
+    none, they are unreadable or another runtime made them)."""
+    decoded = _decode(value, dimension, runtime)
+    return decoded[1] if decoded is not None and len(decoded[0]) else None
+
+
+def _decode(value: object, dimension: int, runtime: str) -> tuple[list[str], np.ndarray] | None:
+    """(span codes, vectors) of a stored value, or None."""
+    if not isinstance(value, str) or not value.startswith(f"{_VERSION}:{runtime}|"):
+        return None
     try:
         _, codes, blob = value.split("|", 2)
         raw = np.frombuffer(base64.b64decode(blob, validate=True), dtype="<f2")
-        entries = codes.split(",") if codes else []
-        if raw.size != len(entries) * dimension:
-            return {}
-        vectors = raw.reshape(len(entries), dimension).astype(np.float32)
-        texts = [_text_of(chunk_text, code) for code in entries]
     except (ValueError, binascii.Error):
-        return {}
-    return dict(zip(texts, vectors, strict=True))
+        return None
+    entries = codes.split(",") if codes else []
+    if raw.size != len(entries) * dimension:
+        return None
+    return entries, raw.reshape(len(entries), dimension).astype(np.float32)
 
 
 def _text_of(chunk_text: str, code: str) -> str:

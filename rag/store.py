@@ -337,12 +337,34 @@ class Store:
             for i, cid in enumerate(got["ids"])
         ]
 
+    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, object]:
+        """The stored sentence-vector value of each of these chunks that has one, by id."""
+        if not ids:
+            return {}
+        got = self._read(lambda col: col.get(ids=list(ids), include=["metadatas"]))
+        pairs = zip(got["ids"], got["metadatas"], strict=True)
+        return {cid: meta[SENTENCE_VECTORS] for cid, meta in pairs if meta and SENTENCE_VECTORS in meta}
+
     def vectors(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Stored vectors of these chunks (ids in the order returned; unknown ids are skipped)."""
         got = self._read(lambda col: col.get(ids=list(ids), include=["embeddings"]))
         found = list(got["ids"])
         vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(found), self.dimension)
         return found, vectors
+
+    def all_vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every chunk's id and vector, page by page."""
+        ids: list[str] = []
+        parts = [np.zeros((0, self.dimension), dtype=np.float32)]
+        while True:
+            got = self._read(
+                lambda col: col.get(include=["embeddings"], limit=_PAGE, offset=len(ids))  # noqa: B023
+            )
+            if not got["ids"]:
+                return ids, np.concatenate(parts)
+            ids.extend(got["ids"])
+            vectors = np.asarray(got["embeddings"], dtype=np.float32)
+            parts.append(vectors.reshape(len(got["ids"]), self.dimension))
 
     def nearest(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Ids of the nearest chunks with cosine similarity (1 - distance), best first."""

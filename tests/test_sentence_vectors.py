@@ -144,3 +144,14 @@ def test_retrieved_documents_do_not_carry_the_vectors(seeded: Settings) -> None:
     hits = assistant.searcher().search("Freedom Edge exercise", k=2)
     assert sv.KEY in hits[0].metadata
     assert sv.KEY not in hit_to_document(hits[0]).metadata
+
+
+def test_matrix_reads_the_vectors_without_their_texts() -> None:
+    [packed] = sv.embed([CHUNK], _fake_encode, RUNTIME)
+    rows = sv.matrix(packed, DIM, RUNTIME)
+    assert rows is not None
+    stored = sv.unpack(CHUNK, packed, DIM, RUNTIME)
+    assert sorted(map(tuple, rows.tolist())) == sorted(map(tuple, np.stack(list(stored.values())).tolist()))
+    assert sv.matrix(packed, DIM, "openvino-int8") is None
+    assert sv.matrix(f"1:{RUNTIME}|0-5|not base64!", DIM, RUNTIME) is None
+    assert sv.matrix(f"1:{RUNTIME}||", DIM, RUNTIME) is None  # a chunk with nothing quotable

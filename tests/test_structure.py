@@ -25,6 +25,7 @@ OWNERS: dict[str, set[str]] = {
     "openvino": {"rag/runtimes.py"},
     "nncf": {"rag/runtimes.py"},
     "bm25s": {"rag/keyword.py"},
+    "threadpoolctl": {"rag/dense.py"},
     "pypdf": {"rag/loaders.py"},
     "docx": {"rag/loaders.py"},
     "bs4": {"rag/loaders.py"},
