@@ -86,10 +86,12 @@ class Settings(BaseSettings):
     exact_search_max_chunks: int = Field(
         100_000,
         ge=0,
-        description="Up to this many chunks, dense search compares the question with every chunk's "
-        "vector, held in memory (1.5 KB a chunk, read once per process and sync: ~0.7 s for 11k "
-        "chunks): exact, and ~9 ms faster a search than asking Chroma on a 2-core CPU. A larger "
-        "index is searched by Chroma's HNSW index. 0: always HNSW.",
+        description="Up to this many chunks in an embedded index, dense search compares the "
+        "question with every chunk's vector, held in memory (1.5 KB a chunk, read once per "
+        "process and again after a sync that changes the chunks: ~0.7 s for 11k chunks): exact, "
+        "and 6-9 ms faster a search than asking Chroma's HNSW index on a 2-core CPU. A larger "
+        "index, or a Chroma server (which other clients may write), is searched by HNSW. "
+        "0: always HNSW.",
     )
     hnsw_ef_search: int = Field(256, ge=10, description="HNSW search depth (higher = better recall).")
     hnsw_ef_construction: int = Field(256, ge=10, description="HNSW build depth.")

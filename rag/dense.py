@@ -1,15 +1,19 @@
 """The dense side of hybrid search: cosine similarity of the question to the chunks' vectors.
 
 Up to ``Settings.exact_search_max_chunks`` chunks, every vector is read once into memory and
-each search compares the question with all of them: one matrix product (0.7 ms for SciFact's
-11k chunks), exact, where asking Chroma costs ~5 ms for the nearest chunks and ~6 ms more for
-the cosines of the keyword side's candidates on a 2-core CPU. A larger index is searched by
-Chroma's HNSW index instead.
+each search compares the question with all of them: one matrix product (~1 ms for SciFact's
+11k chunks on one thread), exact, where asking Chroma cost ~5 ms for the nearest chunks and
+~6 ms more for the cosines of the keyword side's candidates on a 2-core CPU (SciFact retrieval
+p50 22-24 -> 15 ms). A larger index is searched by Chroma's HNSW index instead. The vectors
+are those of when they were read: the searcher holding them is rebuilt after a sync that
+changes the chunks (Assistant.searcher).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -25,10 +29,17 @@ def _blas() -> Any:
     return ThreadpoolController()
 
 
-def _one_blas_thread() -> Any:
+_BLAS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
     """BLAS on one thread for the product: OpenBLAS's threads keep spinning after it, and on a
-    2-core CPU they took the cores from the next question's embedding (6 -> 16 ms)."""
-    return _blas().limit(limits=1, user_api="blas")
+    2-core CPU they took the cores from the next question's embedding (6 -> 16 ms). The limit
+    is process-wide, so searches in other threads take turns (a product takes ~1 ms): two
+    overlapping limits would restore each other's setting."""
+    with _BLAS_LOCK, _blas().limit(limits=1, user_api="blas"):
+        yield
 
 
 class DenseIndex:
@@ -61,7 +72,8 @@ class DenseIndex:
         return {self.ids[i]: float(sims[i]) for i in top}
 
     def cosines(self, qvec: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
-        """The cosine of each of these chunks to ``qvec`` (chunks the store lacks are left out)."""
+        """The cosine of each of these chunks to ``qvec`` (from memory when held there, else
+        from the store, which leaves out chunks it lacks)."""
         known = [cid for cid in ids if cid in self._pos]
         unknown = [cid for cid in ids if cid not in self._pos]  # or written since they were read
         found, vectors = self.store.vectors(unknown) if unknown else ([], np.zeros((0, qvec.size)))

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by a convex combination of
+"""Hybrid retrieval: dense (dense.py) + keyword (BM25, keyword.py), fused by a convex combination of
 rank-anchored normalised scores computed for every candidate on both sides. The LangChain
 retriever over it is in lc_retriever.py (LangChain's retriever classes take a new process
 half a second to import; answering does without them).
@@ -9,7 +9,8 @@ fusion of three signals: the chunk's cosine, its BM25 score and the cosine of it
 (from the sentence vectors kept with each chunk, sentence_vectors.py). The convex fusion ranks
 the head better (SciFact train nDCG@10 0.736 against 0.720 for rank fusion); rank fusion with
 the sentence signal finds more of the rest (SciFact train Recall@100 0.955 -> 0.960, test
-0.951 -> 0.958; chosen on train, RRF's usual constant 60). An answer reads only the head.
+0.951 -> 0.958; chosen on train, RRF's usual constant 60). An answer reads the first
+``top_k`` (6 by default), all in the head.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Hit:
     id: str
     text: str
     metadata: dict[str, Any]
-    score: float  # fused score in [0, 1] (past the first HEAD hits, the order is rank fusion's)
+    score: float  # fused score in [0, 1] (past the first HEAD hits, rank fusion's, scaled below)
     dense: float  # cosine similarity
     keyword: float  # BM25 score
 
@@ -53,7 +54,10 @@ class HybridSearcher:
         self.embedder = embedder
         self.store = store
         self.keyword = keyword
-        self.dense = DenseIndex(store, settings.exact_search_max_chunks)
+        # A Chroma server may be written by other clients, which this process would not notice
+        # (a local sync changes the keyword index's stamp, and Assistant.searcher reloads).
+        in_memory = 0 if settings.chroma_url else settings.exact_search_max_chunks
+        self.dense = DenseIndex(store, in_memory)
 
     def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         """The ``k`` best chunks for ``query``. Candidates are scored on both signals by id
@@ -80,17 +84,26 @@ class HybridSearcher:
         depth = self.settings.candidates
         fused = w * _rescale(d, depth) + (1 - w) * _rescale(b, depth)
         order = np.argsort(-fused, kind="stable")
-        if k > HEAD:
-            order = self._deeper(order, ids, d, b, qvec)
-        rows = [(ids[i], float(fused[i]), float(d[i]), float(b[i])) for i in order[:k].tolist()]
-        return self._hits(rows)
+        scores = fused[order]
+        if k > HEAD and order.size > HEAD:
+            order, scores = self._deeper(order, fused, ids, d, b, qvec)
+        top = zip(order[:k].tolist(), scores[:k].tolist(), strict=True)
+        return self._hits([(ids[i], score, float(d[i]), float(b[i])) for i, score in top])
 
     def _deeper(
-        self, order: np.ndarray, ids: list[str], d: np.ndarray, b: np.ndarray, qvec: np.ndarray
-    ) -> np.ndarray:
-        """``order`` with everything after its first HEAD entries re-ordered by reciprocal
-        rank fusion of the chunk cosine, the BM25 score and the best sentence's cosine (the
-        chunk cosine where a chunk keeps no sentence vectors)."""
+        self,
+        order: np.ndarray,
+        fused: np.ndarray,
+        ids: list[str],
+        d: np.ndarray,
+        b: np.ndarray,
+        qvec: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(order, score at each place): the first HEAD entries of ``order`` with their fused
+        scores, then the rest re-ordered by reciprocal rank fusion of the chunk cosine, the
+        BM25 score and the best sentence's cosine (the chunk cosine where a chunk keeps no
+        sentence vectors), scored by it scaled to fall from the last head score, so that
+        scores keep falling down the list."""
         kept = self.store.sentence_vectors(ids)
         dim, backend = self.embedder.dimension, self.embedder.backend
         best = d.copy()
@@ -98,10 +111,12 @@ class HybridSearcher:
             vectors = matrix(kept.get(cid), dim, backend)
             if vectors is not None:
                 best[i] = float((vectors @ qvec).max())
-        rrf = sum(1.0 / (_RRF_K + 1 + _ranks(x)) for x in (d, b, best))
+        rrf = np.sum([1.0 / (_RRF_K + 1 + _ranks(x)) for x in (d, b, best)], axis=0)
         head = order[:HEAD]
         rest = np.argsort(-rrf, kind="stable")
-        return np.concatenate([head, rest[~np.isin(rest, head)]])
+        rest = rest[~np.isin(rest, head)]
+        tail = fused[head[-1]] * rrf[rest] / rrf[rest[0]]
+        return np.concatenate([head, rest]), np.concatenate([fused[head], tail])
 
     def _hits(self, scored: list[tuple[str, float, float, float]]) -> list[Hit]:
         """(id, score, dense, keyword) rows → Hits with text and metadata, in the same order."""
@@ -114,10 +129,10 @@ class HybridSearcher:
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
-    """0 for the largest value, 1 for the next …"""
-    out = np.empty(x.size, dtype=np.float64)
-    out[np.argsort(-x, kind="stable")] = np.arange(x.size)
-    return out
+    """0 for the largest value, 1 for the next …; equal values share the best of their ranks
+    (the many candidates with no keyword in common all rank just below those with one)."""
+    descending = np.sort(x)[::-1]
+    return np.searchsorted(-descending, -x, side="left").astype(np.float64)
 
 
 def _rescale(x: np.ndarray, depth: int) -> np.ndarray:

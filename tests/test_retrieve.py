@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ from rag import sentence_vectors as sv
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.dense import DenseIndex
-from rag.retrieve import HEAD
+from rag.retrieve import HEAD, HybridSearcher, _ranks
 
 TOPICS = [
     ("navy", "The navy held drills near the island in {m}. Sailors practised search and rescue."),
@@ -46,6 +45,8 @@ def test_a_deep_search_keeps_the_head_and_returns_each_chunk_once(many: Assistan
     head = searcher.search("missile radar data shared", k=HEAD)
     assert [h.id for h in deep[:HEAD]] == [h.id for h in head]
     assert len({h.id for h in deep}) == len(deep) == total
+    scores = [h.score for h in deep]
+    assert scores == sorted(scores, reverse=True) and scores[-1] > 0
     assert Path(deep[0].metadata["source"]).name.startswith("missile-")
 
 
@@ -63,14 +64,21 @@ def test_past_the_head_a_chunk_with_a_matching_sentence_moves_up(
     order = np.arange(len(ids))
     falling = np.linspace(1.0, 0.0, len(ids))  # both signals rank the chunks in id order
 
-    with_sentences = searcher._deeper(order, ids, falling, falling * 10, qvec).tolist()
+    with_sentences, scores = searcher._deeper(order, falling, ids, falling, falling * 10, qvec)
     monkeypatch.setattr(searcher.store, "sentence_vectors", lambda ids: {})  # an index without them
-    without = searcher._deeper(order, ids, falling, falling * 10, qvec).tolist()
+    without, _ = searcher._deeper(order, falling, ids, falling, falling * 10, qvec)
 
-    assert with_sentences[:HEAD] == without[:HEAD] == list(range(HEAD))
+    assert with_sentences[:HEAD].tolist() == without[:HEAD].tolist() == list(range(HEAD))
     assert without[-1] == len(ids) - 1  # the target, last
-    assert with_sentences.index(len(ids) - 1) < len(ids) - 1
-    assert sorted(with_sentences) == list(range(len(ids)))
+    assert with_sentences.tolist().index(len(ids) - 1) < len(ids) - 1
+    assert sorted(with_sentences.tolist()) == list(range(len(ids)))
+    assert scores[:HEAD].tolist() == falling[:HEAD].tolist()
+    assert (np.diff(scores) <= 0).all() and scores[HEAD] <= falling[HEAD - 1]
+
+
+def test_equal_scores_share_a_rank() -> None:
+    assert _ranks(np.array([0.0, 0.0, 0.0, 2.0])).tolist() == [1, 1, 1, 0]
+    assert _ranks(np.array([3.0, 1.0, 2.0, 1.0])).tolist() == [0, 2, 1, 2]
 
 
 def test_exact_search_in_memory_agrees_with_chroma(many: Assistant) -> None:
@@ -80,7 +88,7 @@ def test_exact_search_in_memory_agrees_with_chroma(many: Assistant) -> None:
     assert not DenseIndex(store, store.count() - 1).in_memory  # over the limit: Chroma's index
     qvec = many.indexer.embedder.encode(["leaders signed a maritime statement"])[0]
     a, b = in_memory.nearest(qvec, 8), hnsw.nearest(qvec, 8)
-    assert list(a) == list(b)
+    assert set(a) == set(b) and list(a.values()) == sorted(a.values(), reverse=True)
     assert max(abs(a[c] - b[c]) for c in a) < 1e-4
     ids = store.ids()
     a, b = in_memory.cosines(qvec, ids + ["no-such-chunk"]), hnsw.cosines(qvec, ids)
@@ -93,13 +101,48 @@ def test_chunks_written_after_the_vectors_were_read_are_still_scored(seeded: Set
     assistant.index()
     store = assistant.indexer.store
     dense = DenseIndex(store, 10**6)
-    before = set(store.ids())
+    before = store.ids()
     (seeded.corpus_dir / "new.txt").write_text("Coast guards of the three nations met in Busan in May.\n")
     assistant.index()
     new = [c for c in store.ids() if c not in before]
     assert new
     qvec = assistant.indexer.embedder.encode(["coast guard meeting in Busan"])[0]
-    assert set(dense.cosines(qvec, new)) == set(new)
+    mixed = before[:3] + new
+    got = dense.cosines(qvec, mixed)
+    found, vectors = store.vectors(mixed)
+    expected = dict(zip(found, (vectors @ qvec).tolist(), strict=True))
+    assert set(got) == set(mixed) and max(abs(got[c] - expected[c]) for c in mixed) < 1e-5
     # a searcher made after the sync holds the new chunk's vector and finds it first
-    hits: list[Any] = assistant.searcher().search("coast guard meeting in Busan", k=3)
-    assert hits[0].id in new and assistant.searcher().dense.in_memory
+    searcher = assistant.searcher()
+    assert searcher.dense.in_memory and set(searcher.dense.ids) == set(store.ids())
+    assert searcher.search("coast guard meeting in Busan", k=3)[0].id in new
+
+
+def test_a_searcher_made_after_a_deletion_holds_no_deleted_chunk(seeded: Settings) -> None:
+    assistant = Assistant.from_settings(seeded)
+    assistant.index()
+    (seeded.corpus_dir / "new.txt").write_text("Coast guards of the three nations met in Busan in May.\n")
+    assistant.index()
+    held = set(assistant.searcher().dense.ids)
+    (seeded.corpus_dir / "new.txt").unlink()
+    assistant.index()
+    now = assistant.searcher()
+    assert set(now.dense.ids) == set(assistant.indexer.store.ids()) < held
+    assert all("new.txt" not in h.metadata["source"] for h in now.search("coast guard Busan", k=20))
+
+
+def test_hybrid_search_is_the_same_from_memory_and_from_chroma(many: Assistant) -> None:
+    exact = HybridSearcher(
+        many.settings, many.indexer.embedder, many.indexer.store, many.indexer.keyword_index()
+    )
+    hnsw = HybridSearcher(
+        many.settings.model_copy(update={"exact_search_max_chunks": 0}),
+        many.indexer.embedder,
+        many.indexer.store,
+        many.indexer.keyword_index(),
+    )
+    assert exact.dense.in_memory and not hnsw.dense.in_memory
+    for query in ("budget spending plan", "cyber attack on a port", "radar"):
+        a, b = exact.search(query, k=20), hnsw.search(query, k=20)
+        assert {h.id for h in a} == {h.id for h in b}
+        assert {h.id for h in a[:3]} == {h.id for h in b[:3]}

@@ -120,6 +120,8 @@ def test_answer_from_the_server(server_assistant: Assistant) -> None:
     for c in a.citations:
         assert server_assistant.document_text(c.source, c.page)[c.start : c.end] == c.text
     assert server_assistant.answer("What is the population of Seoul?").abstained
+    # other clients may write to a server: its vectors are not held in memory, HNSW is asked
+    assert not server_assistant.searcher().dense.in_memory
 
 
 def test_resync_writes_nothing(
