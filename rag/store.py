@@ -348,9 +348,11 @@ class Store:
     def vectors(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Stored vectors of these chunks (ids in the order returned; unknown ids are skipped)."""
         got = self._read(lambda col: col.get(ids=list(ids), include=["embeddings"]))
-        found = list(got["ids"])
-        vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(found), self.dimension)
-        return found, vectors
+        return list(got["ids"]), self._matrix(got)
+
+    def _matrix(self, got: dict[str, Any]) -> np.ndarray:
+        """The embeddings of a ``get`` result as one float32 row per id."""
+        return np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), self.dimension)
 
     def all_vectors(self) -> tuple[list[str], np.ndarray]:
         """Every chunk's id and vector, page by page."""
@@ -363,8 +365,7 @@ class Store:
             if not got["ids"]:
                 return ids, np.concatenate(parts)
             ids.extend(got["ids"])
-            vectors = np.asarray(got["embeddings"], dtype=np.float32)
-            parts.append(vectors.reshape(len(got["ids"]), self.dimension))
+            parts.append(self._matrix(got))
 
     def nearest(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Ids of the nearest chunks with cosine similarity (1 - distance), best first."""
