@@ -96,7 +96,11 @@ class Assistant:
         self.indexer.store.refresh()  # another process may have swapped in a rebuild
         self.indexer.store.collection()  # raises IndexMissingError with advice
         searcher = HybridSearcher(
-            self.settings, self.indexer.embedder, self.indexer.store, self.indexer.keyword_index()
+            self.settings,
+            self.indexer.embedder,
+            self.indexer.store,
+            self.indexer.keyword_index(),
+            documents=self.indexer.chunks_by_source,
         )
         with self._search_lock:
             self._searcher, self._keyword_stamp = searcher, stamp

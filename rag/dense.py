@@ -12,7 +12,7 @@ changes the chunks (Assistant.searcher).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -74,10 +74,34 @@ class DenseIndex:
     def cosines(self, qvec: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
         """The cosine of each of these chunks to ``qvec`` (from memory when held there, else
         from the store, which leaves out chunks it lacks)."""
+        found, vectors = self._vectors_of(ids, qvec.size)
+        return dict(zip(found, (vectors @ qvec).tolist(), strict=True))
+
+    def document_cosines(
+        self, qvec: np.ndarray, ids: Sequence[str], siblings: Mapping[str, tuple[str, ...]]
+    ) -> dict[str, float]:
+        """For each of these chunks, the cosine of ``qvec`` to the mean vector of its document's
+        chunks (``siblings``: chunk id -> the ids of all the chunks of its document; a chunk
+        missing from it counts as a document of its own). Chunks whose document has no stored
+        vector are left out."""
+        groups = {cid: siblings.get(cid, (cid,)) for cid in ids}
+        found, vectors = self._vectors_of(sorted({c for g in groups.values() for c in g}), qvec.size)
+        row = {cid: i for i, cid in enumerate(found)}
+        by_group: dict[tuple[str, ...], float] = {}
+        for members in set(groups.values()):
+            rows = [row[c] for c in members if c in row]
+            if rows:
+                total = vectors[rows].sum(axis=0)
+                norm = float(np.linalg.norm(total))
+                by_group[members] = float(total @ qvec) / norm if norm > 0 else 0.0
+        return {cid: by_group[g] for cid, g in groups.items() if g in by_group}
+
+    def _vectors_of(self, ids: Sequence[str], dim: int) -> tuple[list[str], np.ndarray]:
+        """(ids found, their vectors): from memory when held there, else from the store."""
         known = [cid for cid in ids if cid in self._pos]
         unknown = [cid for cid in ids if cid not in self._pos]  # or written since they were read
-        found, vectors = self.store.vectors(unknown) if unknown else ([], np.zeros((0, qvec.size)))
+        found, vectors = self.store.vectors(unknown) if unknown else ([], np.zeros((0, dim), np.float32))
         if known and self._vectors is not None:
             found += known
             vectors = np.concatenate([vectors, self._vectors[[self._pos[cid] for cid in known]]])
-        return dict(zip(found, (vectors @ qvec).tolist(), strict=True))
+        return found, vectors

@@ -199,6 +199,10 @@ class Indexer:
             for src, r in sorted(rows.items())
         ]
 
+    def chunks_by_source(self) -> dict[str, set[str]]:
+        """The chunk ids of each indexed document, by source."""
+        return {src: st.ids for src, st in self._state().items()}
+
     def keyword_index(self) -> KeywordIndex:
         """The saved keyword index if it matches the store; else rebuilt from the store."""
         saved = KeywordIndex.load(self.keyword_dir)

@@ -347,8 +347,14 @@ class Store:
 
     def vectors(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Stored vectors of these chunks (ids in the order returned; unknown ids are skipped)."""
-        got = self._read(lambda col: col.get(ids=list(ids), include=["embeddings"]))
-        return list(got["ids"]), self._matrix(got)
+        found: list[str] = []
+        parts = [np.zeros((0, self.dimension), dtype=np.float32)]
+        for i in range(0, len(ids), _PAGE):
+            part = list(ids[i : i + _PAGE])
+            got = self._read(lambda col: col.get(ids=part, include=["embeddings"]))  # noqa: B023
+            found.extend(got["ids"])
+            parts.append(self._matrix(got))
+        return found, np.concatenate(parts)
 
     def _matrix(self, got: dict[str, Any]) -> np.ndarray:
         """The embeddings of a ``get`` result as one float32 row per id."""

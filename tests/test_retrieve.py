@@ -63,6 +63,7 @@ def test_past_the_head_a_chunk_with_a_matching_sentence_moves_up(
     qvec = vectors[0]
     order = np.arange(len(ids))
     falling = np.linspace(1.0, 0.0, len(ids))  # both signals rank the chunks in id order
+    monkeypatch.setattr(searcher.dense, "document_cosines", lambda *args: {})  # chunk cosine only
 
     with_sentences, scores = searcher._deeper(order, falling, ids, falling, falling * 10, qvec)
     monkeypatch.setattr(searcher.store, "sentence_vectors", lambda ids: {})  # an index without them
@@ -74,6 +75,59 @@ def test_past_the_head_a_chunk_with_a_matching_sentence_moves_up(
     assert sorted(with_sentences.tolist()) == list(range(len(ids)))
     assert scores[:HEAD].tolist() == falling[:HEAD].tolist()
     assert (np.diff(scores) <= 0).all() and scores[HEAD] <= falling[HEAD - 1]
+
+
+def test_past_the_head_a_chunk_of_a_matching_document_moves_up(
+    many: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every signal puts the target last; the other chunk of its document is the question."""
+    searcher = many.searcher()
+    ids = searcher.store.ids()
+    target, partner = ids[-1], ids[0]
+    _, vectors = searcher.store.vectors([partner])
+    qvec = vectors[0]
+    order = np.arange(len(ids))
+    falling = np.linspace(1.0, 0.0, len(ids))
+    monkeypatch.setattr(searcher.store, "sentence_vectors", lambda ids: {})  # best sentence = chunk
+
+    monkeypatch.setattr(searcher, "siblings", lambda: {})
+    alone, _ = searcher._deeper(order, falling, ids, falling, falling * 10, qvec)
+    pair = (partner, target)
+    monkeypatch.setattr(searcher, "siblings", lambda: {partner: pair, target: pair})
+    together, scores = searcher._deeper(order, falling, ids, falling, falling * 10, qvec)
+
+    assert alone.tolist() == list(range(len(ids)))
+    assert together[:HEAD].tolist() == list(range(HEAD))
+    assert together.tolist().index(len(ids) - 1) < len(ids) - 1
+    assert sorted(together.tolist()) == list(range(len(ids)))
+    assert (np.diff(scores) <= 0).all()
+
+
+def test_document_cosines_use_the_mean_vector_of_the_document(seeded: Settings) -> None:
+    (seeded.corpus_dir / "note.txt").write_text("Coast guards of the three nations met in Busan in May.\n")
+    assistant = Assistant.from_settings(seeded)
+    assistant.index()
+    store = assistant.indexer.store
+    by_source: dict[str, list[str]] = {}
+    for c in store.scan():
+        by_source.setdefault(c.metadata["source"], []).append(c.id)
+    long_doc = max(by_source.values(), key=len)
+    (note,) = by_source["note.txt"]
+    assert len(long_doc) > 3
+    siblings = assistant.searcher().siblings()
+    assert all(siblings[c] == tuple(sorted(long_doc)) for c in long_doc) and siblings[note] == (note,)
+
+    qvec = assistant.indexer.embedder.encode(["trilateral coast guard cooperation"])[0]
+    _, vectors = store.vectors(long_doc)
+    mean = vectors.sum(axis=0)
+    expected = float(mean @ qvec / np.linalg.norm(mean))
+    own = DenseIndex(store, 0).cosines(qvec, [note, *long_doc])
+    for dense in (DenseIndex(store, 10**6), DenseIndex(store, 0)):  # from memory, from Chroma
+        got = dense.document_cosines(qvec, [*long_doc, note, "no-such-chunk"], siblings)
+        assert set(got) == {*long_doc, note}
+        assert max(abs(got[c] - expected) for c in long_doc) < 1e-5
+        assert abs(got[note] - own[note]) < 1e-5  # a one-chunk document: its chunk's cosine
+        assert max(abs(got[c] - own[c]) for c in long_doc) > 0.02  # not the chunks' own
 
 
 def test_equal_scores_share_a_rank() -> None:
@@ -133,13 +187,18 @@ def test_a_searcher_made_after_a_deletion_holds_no_deleted_chunk(seeded: Setting
 
 def test_hybrid_search_is_the_same_from_memory_and_from_chroma(many: Assistant) -> None:
     exact = HybridSearcher(
-        many.settings, many.indexer.embedder, many.indexer.store, many.indexer.keyword_index()
+        many.settings,
+        many.indexer.embedder,
+        many.indexer.store,
+        many.indexer.keyword_index(),
+        many.indexer.chunks_by_source,
     )
     hnsw = HybridSearcher(
         many.settings.model_copy(update={"exact_search_max_chunks": 0}),
         many.indexer.embedder,
         many.indexer.store,
         many.indexer.keyword_index(),
+        many.indexer.chunks_by_source,
     )
     assert exact.dense.in_memory and not hnsw.dense.in_memory
     for query in ("budget spending plan", "cyber attack on a port", "radar"):
