@@ -95,12 +95,13 @@ class Assistant:
         # in other threads go on with the previous searcher meanwhile.
         self.indexer.store.refresh()  # another process may have swapped in a rebuild
         self.indexer.store.collection()  # raises IndexMissingError with advice
+        store = self.indexer.store  # the map is of the store searched, not the indexer's later one
         searcher = HybridSearcher(
             self.settings,
             self.indexer.embedder,
-            self.indexer.store,
+            store,
             self.indexer.keyword_index(),
-            documents=self.indexer.chunks_by_source,
+            documents=lambda: self.indexer.chunks_by_source(store),
         )
         with self._search_lock:
             self._searcher, self._keyword_stamp = searcher, stamp

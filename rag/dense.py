@@ -12,8 +12,9 @@ changes the chunks (Assistant.searcher).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -42,10 +43,27 @@ def _one_blas_thread() -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class _Documents:
+    """Which document each chunk is in (an index into ``members``), and, when the chunk vectors
+    are held in memory, each document's mean vector (a row of ``means``, 1.5 KB a document)."""
+
+    of: dict[str, int]
+    members: list[list[str]]
+    means: np.ndarray | None
+
+
 class DenseIndex:
     """Nearest chunks and cosines for one query vector, from memory or from the Store."""
 
-    def __init__(self, store: Store, max_in_memory: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        max_in_memory: int,
+        documents: Callable[[], Mapping[str, Collection[str]]] | None = None,
+    ) -> None:
+        """``documents`` gives the chunk ids of each document; it is called once, by the first
+        ``document_cosines``. Without it, each chunk counts as a document of its own."""
         self.store = store
         self.ids: list[str] = []
         self._pos: dict[str, int] = {}
@@ -53,6 +71,9 @@ class DenseIndex:
         if max_in_memory > 0 and store.count() <= max_in_memory:
             self.ids, self._vectors = store.all_vectors()
             self._pos = {cid: i for i, cid in enumerate(self.ids)}
+        self._documents = documents
+        self._docs: _Documents | None = None
+        self._documents_lock = threading.Lock()
 
     @property
     def in_memory(self) -> bool:
@@ -74,33 +95,60 @@ class DenseIndex:
     def cosines(self, qvec: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
         """The cosine of each of these chunks to ``qvec`` (from memory when held there, else
         from the store, which leaves out chunks it lacks)."""
-        found, vectors = self._vectors_of(ids, qvec.size)
+        found, vectors = self._vectors_of(ids)
         return dict(zip(found, (vectors @ qvec).tolist(), strict=True))
 
-    def document_cosines(
-        self, qvec: np.ndarray, ids: Sequence[str], siblings: Mapping[str, tuple[str, ...]]
-    ) -> dict[str, float]:
-        """For each of these chunks, the cosine of ``qvec`` to the mean vector of its document's
-        chunks (``siblings``: chunk id -> the ids of all the chunks of its document; a chunk
-        missing from it counts as a document of its own). Chunks whose document has no stored
-        vector are left out."""
-        groups = {cid: siblings.get(cid, (cid,)) for cid in ids}
-        found, vectors = self._vectors_of(sorted({c for g in groups.values() for c in g}), qvec.size)
-        row = {cid: i for i, cid in enumerate(found)}
-        by_group: dict[tuple[str, ...], float] = {}
-        for members in set(groups.values()):
-            rows = [row[c] for c in members if c in row]
-            if rows:
-                total = vectors[rows].sum(axis=0)
-                norm = float(np.linalg.norm(total))
-                by_group[members] = float(total @ qvec) / norm if norm > 0 else 0.0
-        return {cid: by_group[g] for cid, g in groups.items() if g in by_group}
+    def document_cosines(self, qvec: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
+        """For each of these chunks, the cosine of ``qvec`` to its document's mean vector (the
+        normalised sum of all its chunks' vectors). A chunk the document map lacks (written
+        after it was read) counts as a document of its own; a document with no stored vector
+        is left out."""
+        docs = self._document_groups()
+        grouped = [cid for cid in ids if cid in docs.of]
+        out = self.cosines(qvec, [cid for cid in ids if cid not in docs.of])
+        if not grouped:
+            return out
+        wanted = sorted({docs.of[cid] for cid in grouped})
+        if docs.means is not None:  # held in memory: every document's vector, computed once
+            means = docs.means[wanted]
+        else:  # read for these documents only (a Chroma server may have changed since)
+            means = self._means([docs.members[g] for g in wanted])
+        at = {g: i for i, g in enumerate(wanted)}
+        with _one_blas_thread():
+            sims = means @ qvec
+        has_vector = np.linalg.norm(means, axis=1) > 0
+        out.update({cid: float(sims[at[docs.of[cid]]]) for cid in grouped if has_vector[at[docs.of[cid]]]})
+        return out
 
-    def _vectors_of(self, ids: Sequence[str], dim: int) -> tuple[list[str], np.ndarray]:
+    def _document_groups(self) -> _Documents:
+        """The document map, read at the first call (the caller's ``documents``), with each
+        document's mean vector when the chunk vectors are held in memory."""
+        with self._documents_lock:
+            if self._docs is None:
+                members = [list(ids) for ids in (self._documents() if self._documents else {}).values()]
+                of = {cid: g for g, ids in enumerate(members) for cid in ids}
+                means = self._means(members) if self._vectors is not None else None
+                self._docs = _Documents(of, members, means)
+            return self._docs
+
+    def _means(self, groups: Sequence[Sequence[str]]) -> np.ndarray:
+        """One row per group of chunk ids: the normalised sum of their vectors (zeros when none
+        of them has a vector)."""
+        found, vectors = self._vectors_of([cid for ids in groups for cid in ids])
+        row = {cid: i for i, cid in enumerate(found)}
+        owner = [g for g, ids in enumerate(groups) for cid in ids if cid in row]
+        rows = [row[cid] for ids in groups for cid in ids if cid in row]
+        sums = np.zeros((len(groups), self.store.dimension), dtype=np.float32)
+        np.add.at(sums, owner, vectors[rows])
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        return np.divide(sums, norms, out=np.zeros_like(sums), where=norms > 0)
+
+    def _vectors_of(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """(ids found, their vectors): from memory when held there, else from the store."""
         known = [cid for cid in ids if cid in self._pos]
         unknown = [cid for cid in ids if cid not in self._pos]  # or written since they were read
-        found, vectors = self.store.vectors(unknown) if unknown else ([], np.zeros((0, dim), np.float32))
+        empty = np.zeros((0, self.store.dimension), dtype=np.float32)
+        found, vectors = self.store.vectors(unknown) if unknown else ([], empty)
         if known and self._vectors is not None:
             found += known
             vectors = np.concatenate([vectors, self._vectors[[self._pos[cid] for cid in known]]])

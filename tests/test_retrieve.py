@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -81,20 +83,22 @@ def test_past_the_head_a_chunk_of_a_matching_document_moves_up(
     many: Assistant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every signal puts the target last; the other chunk of its document is the question."""
-    searcher = many.searcher()
-    ids = searcher.store.ids()
+    store = many.indexer.store
+    ids = store.ids()
     target, partner = ids[-1], ids[0]
-    _, vectors = searcher.store.vectors([partner])
+    _, vectors = store.vectors([partner])
     qvec = vectors[0]
     order = np.arange(len(ids))
     falling = np.linspace(1.0, 0.0, len(ids))
-    monkeypatch.setattr(searcher.store, "sentence_vectors", lambda ids: {})  # best sentence = chunk
+    monkeypatch.setattr(store, "sentence_vectors", lambda ids: {})  # best sentence = chunk cosine
 
-    monkeypatch.setattr(searcher, "siblings", lambda: {})
-    alone, _ = searcher._deeper(order, falling, ids, falling, falling * 10, qvec)
-    pair = (partner, target)
-    monkeypatch.setattr(searcher, "siblings", lambda: {partner: pair, target: pair})
-    together, scores = searcher._deeper(order, falling, ids, falling, falling * 10, qvec)
+    def searcher(documents: dict[str, set[str]]) -> HybridSearcher:
+        keyword = many.indexer.keyword_index()
+        return HybridSearcher(many.settings, many.indexer.embedder, store, keyword, lambda: documents)
+
+    signals = (order, falling, ids, falling, falling * 10, qvec)
+    alone, _ = searcher({})._deeper(*signals)
+    together, scores = searcher({"pair.txt": {partner, target}})._deeper(*signals)
 
     assert alone.tolist() == list(range(len(ids)))
     assert together[:HEAD].tolist() == list(range(HEAD))
@@ -107,27 +111,52 @@ def test_document_cosines_use_the_mean_vector_of_the_document(seeded: Settings) 
     (seeded.corpus_dir / "note.txt").write_text("Coast guards of the three nations met in Busan in May.\n")
     assistant = Assistant.from_settings(seeded)
     assistant.index()
-    store = assistant.indexer.store
-    by_source: dict[str, list[str]] = {}
+    indexer, store = assistant.indexer, assistant.indexer.store
+    by_source: dict[str, set[str]] = {}
     for c in store.scan():
-        by_source.setdefault(c.metadata["source"], []).append(c.id)
-    long_doc = max(by_source.values(), key=len)
+        by_source.setdefault(c.metadata["source"], set()).add(c.id)
+    assert indexer.chunks_by_source(store) == by_source  # from the sync's saved state
+    (seeded.index_dir / "state.json").unlink()
+    assert indexer.chunks_by_source(store) == by_source  # from the chunks' metadata
+    long_doc = sorted(max(by_source.values(), key=len))
     (note,) = by_source["note.txt"]
     assert len(long_doc) > 3
-    siblings = assistant.searcher().siblings()
-    assert all(siblings[c] == tuple(sorted(long_doc)) for c in long_doc) and siblings[note] == (note,)
 
     qvec = assistant.indexer.embedder.encode(["trilateral coast guard cooperation"])[0]
     _, vectors = store.vectors(long_doc)
     mean = vectors.sum(axis=0)
     expected = float(mean @ qvec / np.linalg.norm(mean))
     own = DenseIndex(store, 0).cosines(qvec, [note, *long_doc])
-    for dense in (DenseIndex(store, 10**6), DenseIndex(store, 0)):  # from memory, from Chroma
-        got = dense.document_cosines(qvec, [*long_doc, note, "no-such-chunk"], siblings)
+    for held in (10**6, 0):  # vectors from memory, from Chroma
+        dense = DenseIndex(store, held, lambda: by_source)
+        got = dense.document_cosines(qvec, [*long_doc, note, "no-such-chunk"])
         assert set(got) == {*long_doc, note}
         assert max(abs(got[c] - expected) for c in long_doc) < 1e-5
         assert abs(got[note] - own[note]) < 1e-5  # a one-chunk document: its chunk's cosine
         assert max(abs(got[c] - own[c]) for c in long_doc) > 0.02  # not the chunks' own
+    # without a map, or for a chunk written since it was read, every chunk stands alone
+    alone = DenseIndex(store, 10**6).document_cosines(qvec, long_doc)
+    assert max(abs(alone[c] - own[c]) for c in long_doc) < 1e-5
+
+
+def test_the_document_map_is_read_once_and_only_by_a_deep_search(many: Assistant) -> None:
+    calls: list[int] = []
+
+    def documents() -> dict[str, set[str]]:
+        calls.append(1)
+        time.sleep(0.2)  # long enough for the two threads below to overlap
+        return many.indexer.chunks_by_source(many.indexer.store)
+
+    searcher = HybridSearcher(
+        many.settings, many.indexer.embedder, many.indexer.store, many.indexer.keyword_index(), documents
+    )
+    searcher.search("missile radar", k=HEAD)
+    assert calls == []
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda q: searcher.search(q, k=20), ["missile radar", "navy drills"]))
+    assert calls == [1] and all(len(r) == 20 for r in results)
+    searcher.search("budget", k=20)
+    assert calls == [1]
 
 
 def test_equal_scores_share_a_rank() -> None:
@@ -191,14 +220,14 @@ def test_hybrid_search_is_the_same_from_memory_and_from_chroma(many: Assistant) 
         many.indexer.embedder,
         many.indexer.store,
         many.indexer.keyword_index(),
-        many.indexer.chunks_by_source,
+        lambda: many.indexer.chunks_by_source(many.indexer.store),
     )
     hnsw = HybridSearcher(
         many.settings.model_copy(update={"exact_search_max_chunks": 0}),
         many.indexer.embedder,
         many.indexer.store,
         many.indexer.keyword_index(),
-        many.indexer.chunks_by_source,
+        lambda: many.indexer.chunks_by_source(many.indexer.store),
     )
     assert exact.dense.in_memory and not hnsw.dense.in_memory
     for query in ("budget spending plan", "cyber attack on a port", "radar"):
