@@ -31,8 +31,8 @@ from .config import Settings
 from .dense import DenseIndex
 from .embeddings import Embedder
 from .keyword import KeywordIndex
-from .sentence_vectors import matrix
-from .store import Store
+from .sentence_vectors import KEY, matrix
+from .store import Store, StoredChunk
 
 Mode = Literal["hybrid", "dense", "keyword"]
 HEAD = 10  # hits ranked by score fusion; any further ones by rank fusion (see above)
@@ -75,7 +75,8 @@ class HybridSearcher:
 
     def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         """The ``k`` best chunks for ``query``. Candidates are scored on both signals by id
-        alone; text and metadata are fetched for the ``k`` winners only (keeps search ~10 ms)."""
+        alone; text and metadata are fetched for the ``k`` winners only (keeps search ~10 ms),
+        or, past the head, for every candidate (the rank fusion reads their sentence vectors)."""
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
         qvec = self.embedder.encode_cached([query])[0]  # the answer's scoring reuses it
@@ -99,10 +100,13 @@ class HybridSearcher:
         fused = w * _rescale(d, depth) + (1 - w) * _rescale(b, depth)
         order = np.argsort(-fused, kind="stable")
         scores = fused[order]
+        read: dict[str, StoredChunk] = {}
         if k > HEAD and order.size > HEAD:
-            order, scores = self._deeper(order, fused, ids, d, b, qvec)
+            read = {c.id: c for c in self.store.get(ids)}  # every candidate's, for _hits too
+            kept = {cid: c.metadata[KEY] for cid, c in read.items() if KEY in c.metadata}
+            order, scores = self._deeper(order, fused, ids, d, b, qvec, kept)
         top = zip(order[:k].tolist(), scores[:k].tolist(), strict=True)
-        return self._hits([(ids[i], score, float(d[i]), float(b[i])) for i, score in top])
+        return self._hits([(ids[i], score, float(d[i]), float(b[i])) for i, score in top], read)
 
     def _deeper(
         self,
@@ -112,13 +116,14 @@ class HybridSearcher:
         d: np.ndarray,
         b: np.ndarray,
         qvec: np.ndarray,
+        kept: Mapping[str, object],
     ) -> tuple[np.ndarray, np.ndarray]:
         """(order, score at each place): the first HEAD entries of ``order`` with their fused
         scores, then the rest re-ordered by reciprocal rank fusion of the chunk cosine
         averaged with its document's, the BM25 score and the best sentence's cosine (the chunk
         cosine where a chunk keeps no sentence vectors), scored by it scaled to fall from the
-        last head score, so that scores keep falling down the list."""
-        kept = self.store.sentence_vectors(ids)
+        last head score, so that scores keep falling down the list. ``kept``: the stored
+        sentence vectors of these chunks, by id."""
         dim, backend = self.embedder.dimension, self.embedder.backend
         best = d.copy()
         for i, cid in enumerate(ids):
@@ -134,9 +139,12 @@ class HybridSearcher:
         tail = fused[head[-1]] * rrf[rest] / rrf[rest[0]]
         return np.concatenate([head, rest]), np.concatenate([fused[head], tail])
 
-    def _hits(self, scored: list[tuple[str, float, float, float]]) -> list[Hit]:
-        """(id, score, dense, keyword) rows → Hits with text and metadata, in the same order."""
-        chunks = {c.id: c for c in self.store.get([row[0] for row in scored])}
+    def _hits(
+        self, scored: list[tuple[str, float, float, float]], read: Mapping[str, StoredChunk] | None = None
+    ) -> list[Hit]:
+        """(id, score, dense, keyword) rows → Hits with text and metadata (those ``read``
+        already, or read now), in the same order."""
+        chunks = read or {c.id: c for c in self.store.get([row[0] for row in scored])}
         return [
             Hit(cid, chunks[cid].text, chunks[cid].metadata, score, d, b)
             for cid, score, d, b in scored

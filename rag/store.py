@@ -337,14 +337,6 @@ class Store:
             for i, cid in enumerate(got["ids"])
         ]
 
-    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, object]:
-        """The stored sentence-vector value of each of these chunks that has one, by id."""
-        if not ids:
-            return {}
-        got = self._read(lambda col: col.get(ids=list(ids), include=["metadatas"]))
-        pairs = zip(got["ids"], got["metadatas"], strict=True)
-        return {cid: meta[SENTENCE_VECTORS] for cid, meta in pairs if meta and SENTENCE_VECTORS in meta}
-
     def vectors(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Stored vectors of these chunks (ids in the order returned; unknown ids are skipped)."""
         found: list[str] = []

@@ -59,17 +59,16 @@ def test_past_the_head_a_chunk_with_a_matching_sentence_moves_up(
     searcher = many.searcher()
     ids = searcher.store.ids()
     target = ids[-1]
-    kept = searcher.store.sentence_vectors([target])[target]
-    vectors = sv.matrix(kept, searcher.embedder.dimension, searcher.embedder.backend)
+    kept = {c.id: c.metadata[sv.KEY] for c in searcher.store.get(ids)}
+    vectors = sv.matrix(kept[target], searcher.embedder.dimension, searcher.embedder.backend)
     assert vectors is not None
     qvec = vectors[0]
     order = np.arange(len(ids))
     falling = np.linspace(1.0, 0.0, len(ids))  # both signals rank the chunks in id order
     monkeypatch.setattr(searcher.dense, "document_cosines", lambda *args: {})  # chunk cosine only
 
-    with_sentences, scores = searcher._deeper(order, falling, ids, falling, falling * 10, qvec)
-    monkeypatch.setattr(searcher.store, "sentence_vectors", lambda ids: {})  # an index without them
-    without, _ = searcher._deeper(order, falling, ids, falling, falling * 10, qvec)
+    with_sentences, scores = searcher._deeper(order, falling, ids, falling, falling * 10, qvec, kept)
+    without, _ = searcher._deeper(order, falling, ids, falling, falling * 10, qvec, {})  # none kept
 
     assert with_sentences[:HEAD].tolist() == without[:HEAD].tolist() == list(range(HEAD))
     assert without[-1] == len(ids) - 1  # the target, last
@@ -79,9 +78,7 @@ def test_past_the_head_a_chunk_with_a_matching_sentence_moves_up(
     assert (np.diff(scores) <= 0).all() and scores[HEAD] <= falling[HEAD - 1]
 
 
-def test_past_the_head_a_chunk_of_a_matching_document_moves_up(
-    many: Assistant, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_past_the_head_a_chunk_of_a_matching_document_moves_up(many: Assistant) -> None:
     """Every signal puts the target last; the other chunk of its document is the question."""
     store = many.indexer.store
     ids = store.ids()
@@ -90,13 +87,12 @@ def test_past_the_head_a_chunk_of_a_matching_document_moves_up(
     qvec = vectors[0]
     order = np.arange(len(ids))
     falling = np.linspace(1.0, 0.0, len(ids))
-    monkeypatch.setattr(store, "sentence_vectors", lambda ids: {})  # best sentence = chunk cosine
 
     def searcher(documents: dict[str, set[str]]) -> HybridSearcher:
         keyword = many.indexer.keyword_index()
         return HybridSearcher(many.settings, many.indexer.embedder, store, keyword, lambda: documents)
 
-    signals = (order, falling, ids, falling, falling * 10, qvec)
+    signals = (order, falling, ids, falling, falling * 10, qvec, {})  # best sentence = chunk cosine
     alone, _ = searcher({})._deeper(*signals)
     together, scores = searcher({"pair.txt": {partner, target}})._deeper(*signals)
 
