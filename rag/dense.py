@@ -7,6 +7,10 @@ each search compares the question with all of them: one matrix product (~1 ms fo
 p50 22-24 -> 15 ms). A larger index is searched by Chroma's HNSW index instead. The vectors
 are those of when they were read: the searcher holding them is rebuilt after a sync that
 changes the chunks (Assistant.searcher).
+
+It also gives a chunk's document's cosine: that of the mean vector of all the document's chunks
+(for the rank fusion past the first hits, retrieve.py). The map of documents is read at the
+first such request, and each document's mean when first needed, then kept (1.5 KB a document).
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from .errors import RagError
 from .store import Store
 
 
@@ -45,12 +50,12 @@ def _one_blas_thread() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class _Documents:
-    """Which document each chunk is in (an index into ``members``), and, when the chunk vectors
-    are held in memory, each document's mean vector (a row of ``means``, 1.5 KB a document)."""
+    """Which document each chunk is in (an index into ``members``), with the mean vector of each
+    document asked for so far (1.5 KB a document)."""
 
-    of: dict[str, int]
+    doc_of: dict[str, int]
     members: list[list[str]]
-    means: np.ndarray | None
+    means: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 class DenseIndex:
@@ -63,7 +68,8 @@ class DenseIndex:
         documents: Callable[[], Mapping[str, Collection[str]]] | None = None,
     ) -> None:
         """``documents`` gives the chunk ids of each document; it is called once, by the first
-        ``document_cosines``. Without it, each chunk counts as a document of its own."""
+        ``document_cosines`` (later than the vectors are read: a chunk written between the two
+        is scored from the store). Without it, each chunk counts as a document of its own."""
         self.store = store
         self.ids: list[str] = []
         self._pos: dict[str, int] = {}
@@ -100,35 +106,42 @@ class DenseIndex:
 
     def document_cosines(self, qvec: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
         """For each of these chunks, the cosine of ``qvec`` to its document's mean vector (the
-        normalised sum of all its chunks' vectors). A chunk the document map lacks (written
-        after it was read) counts as a document of its own; a document with no stored vector
-        is left out."""
+        normalised sum of all its chunks' vectors, computed once per document). A chunk the
+        document map lacks (written after it was read) counts as a document of its own; a
+        document with no stored vector is left out."""
         docs = self._document_groups()
-        grouped = [cid for cid in ids if cid in docs.of]
-        out = self.cosines(qvec, [cid for cid in ids if cid not in docs.of])
+        grouped = [cid for cid in ids if cid in docs.doc_of]
+        out = self.cosines(qvec, [cid for cid in ids if cid not in docs.doc_of])
         if not grouped:
             return out
-        wanted = sorted({docs.of[cid] for cid in grouped})
-        if docs.means is not None:  # held in memory: every document's vector, computed once
-            means = docs.means[wanted]
-        else:  # read for these documents only (a Chroma server may have changed since)
-            means = self._means([docs.members[g] for g in wanted])
-        at = {g: i for i, g in enumerate(wanted)}
+        wanted = sorted({docs.doc_of[cid] for cid in grouped})
+        new = [g for g in wanted if g not in docs.means]
+        if new:
+            docs.means.update(zip(new, self._means([docs.members[g] for g in new]), strict=True))
+        means = np.stack([docs.means[g] for g in wanted])
         with _one_blas_thread():
             sims = means @ qvec
         has_vector = np.linalg.norm(means, axis=1) > 0
-        out.update({cid: float(sims[at[docs.of[cid]]]) for cid in grouped if has_vector[at[docs.of[cid]]]})
+        at = {g: i for i, g in enumerate(wanted)}
+        for cid in grouped:
+            i = at[docs.doc_of[cid]]
+            if has_vector[i]:
+                out[cid] = float(sims[i])
         return out
 
     def _document_groups(self) -> _Documents:
-        """The document map, read at the first call (the caller's ``documents``), with each
-        document's mean vector when the chunk vectors are held in memory."""
+        """The document map, read at the first call (the caller's ``documents``); when it
+        cannot be read (a Chroma server gone away), none for now, and asked again next time."""
+        if self._docs is not None:
+            return self._docs
         with self._documents_lock:
             if self._docs is None:
-                members = [list(ids) for ids in (self._documents() if self._documents else {}).values()]
-                of = {cid: g for g, ids in enumerate(members) for cid in ids}
-                means = self._means(members) if self._vectors is not None else None
-                self._docs = _Documents(of, members, means)
+                try:
+                    by_source = self._documents() if self._documents else {}
+                except RagError:
+                    return _Documents({}, [])
+                members = [list(ids) for ids in by_source.values()]
+                self._docs = _Documents({cid: g for g, ids in enumerate(members) for cid in ids}, members)
             return self._docs
 
     def _means(self, groups: Sequence[Sequence[str]]) -> np.ndarray:
@@ -136,10 +149,12 @@ class DenseIndex:
         of them has a vector)."""
         found, vectors = self._vectors_of([cid for ids in groups for cid in ids])
         row = {cid: i for i, cid in enumerate(found)}
-        owner = [g for g, ids in enumerate(groups) for cid in ids if cid in row]
+        owner = np.array([g for g, ids in enumerate(groups) for cid in ids if cid in row], dtype=np.intp)
         rows = [row[cid] for ids in groups for cid in ids if cid in row]
         sums = np.zeros((len(groups), self.store.dimension), dtype=np.float32)
-        np.add.at(sums, owner, vectors[rows])
+        if rows:  # ``owner`` ascends: each group's rows are one run, summed by reduceat
+            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            sums[owner[starts]] = np.add.reduceat(vectors[rows], starts, axis=0)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         return np.divide(sums, norms, out=np.zeros_like(sums), where=norms > 0)
 

@@ -76,7 +76,8 @@ class HybridSearcher:
     def search(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         """The ``k`` best chunks for ``query``. Candidates are scored on both signals by id
         alone; text and metadata are fetched for the ``k`` winners only (keeps search ~10 ms),
-        or, past the head, for every candidate (the rank fusion reads their sentence vectors)."""
+        or, in a search deeper than ``HEAD``, for every candidate (the rank fusion past the head
+        reads their sentence vectors)."""
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
         qvec = self.embedder.encode_cached([query])[0]  # the answer's scoring reuses it
@@ -100,7 +101,7 @@ class HybridSearcher:
         fused = w * _rescale(d, depth) + (1 - w) * _rescale(b, depth)
         order = np.argsort(-fused, kind="stable")
         scores = fused[order]
-        read: dict[str, StoredChunk] = {}
+        read: dict[str, StoredChunk] | None = None
         if k > HEAD and order.size > HEAD:
             read = {c.id: c for c in self.store.get(ids)}  # every candidate's, for _hits too
             kept = {cid: c.metadata[KEY] for cid, c in read.items() if KEY in c.metadata}
@@ -144,7 +145,7 @@ class HybridSearcher:
     ) -> list[Hit]:
         """(id, score, dense, keyword) rows → Hits with text and metadata (those ``read``
         already, or read now), in the same order."""
-        chunks = read or {c.id: c for c in self.store.get([row[0] for row in scored])}
+        chunks = read if read is not None else {c.id: c for c in self.store.get([row[0] for row in scored])}
         return [
             Hit(cid, chunks[cid].text, chunks[cid].metadata, score, d, b)
             for cid, score, d, b in scored

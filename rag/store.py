@@ -17,7 +17,7 @@ from .errors import IndexMissingError, ModelMismatchError, StoreUnavailableError
 from .schema import Chunk
 from .sentence_vectors import KEY as SENTENCE_VECTORS
 
-_PAGE = 5000  # rows per get() page when scanning the whole collection, ids per get() by id
+_PAGE = 5000  # rows per get() page when scanning the whole collection; ids per get() in vectors()
 _ID_PAGE = 100_000  # ids per get() page when listing ids only
 # Records per write. A chunk with its sentence vectors is ~10 KB, and up to ~50 KB for text of
 # many short lines: 400 of those stay well under the 40 MiB request limit of a Chroma server.

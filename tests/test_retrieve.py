@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +15,7 @@ from rag.assistant import Assistant
 from rag.config import Settings
 from rag.dense import DenseIndex
 from rag.retrieve import HEAD, HybridSearcher, _ranks
+from rag.store import Store
 
 TOPICS = [
     ("navy", "The navy held drills near the island in {m}. Sailors practised search and rescue."),
@@ -103,44 +105,100 @@ def test_past_the_head_a_chunk_of_a_matching_document_moves_up(many: Assistant) 
     assert (np.diff(scores) <= 0).all()
 
 
-def test_document_cosines_use_the_mean_vector_of_the_document(seeded: Settings) -> None:
-    (seeded.corpus_dir / "note.txt").write_text("Coast guards of the three nations met in Busan in May.\n")
+NOTES = [
+    "Coast guards of the three nations met in Busan in May.",
+    "A missile warning system went live in December.",
+    "Sailors from the three navies trained near Jeju.",
+    "Officials discussed cyber defence in Tokyo.",
+    "Defence ministers spoke by phone about North Korea.",
+    "Aircraft from the three air forces flew together.",
+    "The framework was signed in Tokyo.",
+    "Parliament debated the defence budget.",
+]
+
+
+@pytest.fixture
+def mixed(seeded: Settings) -> Assistant:
+    """The commentary (several chunks) and eight one-chunk notes."""
+    for i, text in enumerate(NOTES):
+        (seeded.corpus_dir / f"note{i}.txt").write_text(text + "\n")
     assistant = Assistant.from_settings(seeded)
     assistant.index()
-    indexer, store = assistant.indexer, assistant.indexer.store
-    by_source: dict[str, set[str]] = {}
-    for c in store.scan():
-        by_source.setdefault(c.metadata["source"], set()).add(c.id)
-    assert indexer.chunks_by_source(store) == by_source  # from the sync's saved state
-    (seeded.index_dir / "state.json").unlink()
-    assert indexer.chunks_by_source(store) == by_source  # from the chunks' metadata
-    long_doc = sorted(max(by_source.values(), key=len))
-    (note,) = by_source["note.txt"]
-    assert len(long_doc) > 3
+    return assistant
 
-    qvec = assistant.indexer.embedder.encode(["trilateral coast guard cooperation"])[0]
+
+def _by_source(store: Store) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for c in store.scan():
+        out.setdefault(c.metadata["source"], set()).add(c.id)
+    return out
+
+
+def test_the_document_map_comes_from_the_saved_state_or_the_metadata(
+    mixed: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    indexer, store = mixed.indexer, mixed.indexer.store
+    by_source = _by_source(store)
+    assert len(by_source) == len(NOTES) + 1
+    with monkeypatch.context() as m:
+        m.setattr(store, "scan", lambda *a, **k: pytest.fail("the saved state was not used"))
+        assert indexer.chunks_by_source(store) == by_source
+    (mixed.settings.index_dir / "state.json").unlink()
+    assert indexer.chunks_by_source(store) == by_source
+
+
+def test_document_cosines_use_the_mean_vector_of_the_document(mixed: Assistant) -> None:
+    store = mixed.indexer.store
+    by_source = _by_source(store)
+    long_doc = sorted(max(by_source.values(), key=len))
+    (note,) = by_source["note0.txt"]
+    assert len(long_doc) > 3
+    qvec = mixed.indexer.embedder.encode(["trilateral coast guard cooperation"])[0]
     _, vectors = store.vectors(long_doc)
     mean = vectors.sum(axis=0)
     expected = float(mean @ qvec / np.linalg.norm(mean))
     own = DenseIndex(store, 0).cosines(qvec, [note, *long_doc])
+    # a map read after a deletion may list chunks no longer stored, or documents with none
+    listed = {**by_source, "commentary": {*long_doc, "deleted-chunk"}, "gone.txt": {"gone-chunk"}}
+    del listed[next(src for src, ids in by_source.items() if set(long_doc) == ids)]
     for held in (10**6, 0):  # vectors from memory, from Chroma
-        dense = DenseIndex(store, held, lambda: by_source)
-        got = dense.document_cosines(qvec, [*long_doc, note, "no-such-chunk"])
-        assert set(got) == {*long_doc, note}
-        assert max(abs(got[c] - expected) for c in long_doc) < 1e-5
-        assert abs(got[note] - own[note]) < 1e-5  # a one-chunk document: its chunk's cosine
-        assert max(abs(got[c] - own[c]) for c in long_doc) > 0.02  # not the chunks' own
-    # without a map, or for a chunk written since it was read, every chunk stands alone
+        dense = DenseIndex(store, held, lambda: listed)
+        for _ in range(2):  # the second time from the means kept
+            got = dense.document_cosines(qvec, [*long_doc, note, "no-such-chunk", "gone-chunk"])
+            assert set(got) == {*long_doc, note}
+            assert max(abs(got[c] - expected) for c in long_doc) < 1e-5
+            assert abs(got[note] - own[note]) < 1e-5  # a one-chunk document: its chunk's cosine
+            assert max(abs(got[c] - own[c]) for c in long_doc) > 0.02  # not the chunks' own
+    # without a map every chunk stands alone
     alone = DenseIndex(store, 10**6).document_cosines(qvec, long_doc)
     assert max(abs(alone[c] - own[c]) for c in long_doc) < 1e-5
 
 
+def test_a_deep_search_orders_the_same_from_memory_and_from_chroma(mixed: Assistant) -> None:
+    def searcher(held: int) -> HybridSearcher:
+        settings = mixed.settings.model_copy(update={"exact_search_max_chunks": held})
+        store, keyword = mixed.indexer.store, mixed.indexer.keyword_index()
+        return HybridSearcher(
+            settings, mixed.indexer.embedder, store, keyword, lambda: mixed.indexer.chunks_by_source(store)
+        )
+
+    exact, hnsw = searcher(10**6), searcher(0)
+    total = mixed.indexer.store.count()
+    assert exact.dense.in_memory and not hnsw.dense.in_memory and total > HEAD + 3
+    for query in ("coast guard meeting", "missile warning data", "Freedom Edge exercise"):
+        a, b = exact.search(query, k=total), hnsw.search(query, k=total)
+        assert [h.id for h in a] == [h.id for h in b]
+        assert max(abs(x.score - y.score) for x, y in zip(a, b, strict=True)) < 1e-4
+
+
 def test_the_document_map_is_read_once_and_only_by_a_deep_search(many: Assistant) -> None:
     calls: list[int] = []
+    reading, release = threading.Event(), threading.Event()
 
     def documents() -> dict[str, set[str]]:
         calls.append(1)
-        time.sleep(0.2)  # long enough for the two threads below to overlap
+        reading.set()
+        assert release.wait(30)
         return many.indexer.chunks_by_source(many.indexer.store)
 
     searcher = HybridSearcher(
@@ -149,7 +207,13 @@ def test_the_document_map_is_read_once_and_only_by_a_deep_search(many: Assistant
     searcher.search("missile radar", k=HEAD)
     assert calls == []
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda q: searcher.search(q, k=20), ["missile radar", "navy drills"]))
+        first = pool.submit(searcher.search, "missile radar", 20)
+        assert reading.wait(30)
+        second = pool.submit(searcher.search, "navy drills", 20)
+        time.sleep(0.3)
+        assert not second.done()  # waiting for the map the first search is reading
+        release.set()
+        results = [first.result(30), second.result(30)]
     assert calls == [1] and all(len(r) == 20 for r in results)
     searcher.search("budget", k=20)
     assert calls == [1]
