@@ -203,7 +203,7 @@ class Indexer:
         """The chunk ids of each document in ``store``, by source: from the saved state while
         it matches the store (~0.1 s for 11,000 chunks), else from the store's metadata (~0.5 s;
         in the middle of a sync, what is written so far)."""
-        return {src: st.ids for src, st in self._state_of(store).items()}
+        return {src: st.ids for src, st in self._manifest.current(store).items()}
 
     def keyword_index(self) -> KeywordIndex:
         """The saved keyword index if it matches the store; else rebuilt from the store."""
@@ -250,15 +250,7 @@ class Indexer:
         return _Release()
 
     def _state(self) -> State:
-        return self._state_of(self.store)
-
-    def _state_of(self, store: Store) -> State:
-        """Per-file state of ``store``: the saved copy while it still matches the store's ids
-        (an unchanged sync then reads no chunk metadata), else read from the store."""
-        saved = self._manifest.load(store.ids(), store.generation())
-        if saved is not None:
-            return saved
-        return state_of((c.id, c.metadata) for c in store.scan())
+        return self._manifest.current(self.store)
 
     def _source_of(self, path: Path) -> str:
         try:

@@ -22,7 +22,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .store import Store
 
 _FORMAT = 1
 
@@ -93,6 +96,14 @@ class Manifest:
         if len(listed) != len(wanted) or set(listed) != wanted:
             return None
         return state
+
+    def current(self, store: Store) -> State:
+        """Per-file state of ``store``: the saved copy while it still matches the store's ids
+        (an unchanged sync then reads no chunk metadata), else read from the store."""
+        saved = self.load(store.ids(), store.generation())
+        if saved is not None:
+            return saved
+        return state_of((c.id, c.metadata) for c in store.scan())
 
     def save(self, state: State, generation: str) -> None:
         """Write atomically (a reader sees the old file or the new one, never half of one)."""
