@@ -2,7 +2,7 @@
 
 Indexes SciFact into its own scratch index (kept in .cache/, re-used by later runs), prints
 nDCG@10 and Recall@100 for dense, keyword and hybrid search on the test split, then warm
-latency percentiles of retrieval and of a full extractive answer.
+latency percentiles of retrieval, of a full extractive answer and of a 300-hit retrieval.
 
     .venv/bin/python bench/retrieval_bench.py [--split test|train]
         [--backend auto|openvino-int8|onnx-int8|torch]
@@ -74,10 +74,17 @@ def main() -> None:
         t = time.perf_counter()
         assistant.answer(q)
         full.append((time.perf_counter() - t) * 1000)
+    deep = []  # a search past the first ten hits (the rank fusion of the tail), other queries
+    for q in list(warm_up.values())[10:110]:
+        t = time.perf_counter()
+        searcher.search(q, k=300)
+        deep.append((time.perf_counter() - t) * 1000)
     print(f"\nwarm latency over {half} + {half} queries (ms)  p50     p95")
     print(f"  retrieval (hybrid, top {base.top_k})       "
           f"{statistics.median(retr):6.1f}  {pct(retr, .95):6.1f}")
     print(f"  full extractive answer            {statistics.median(full):6.1f}  {pct(full, .95):6.1f}")
+    print(f"  retrieval (hybrid, top 300; {len(deep)} other queries)"
+          f" {statistics.median(deep):6.1f}  {pct(deep, .95):6.1f}")
 
 
 if __name__ == "__main__":
