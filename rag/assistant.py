@@ -93,9 +93,9 @@ class Assistant:
                 return self._searcher
         # Built outside the lock (reading every vector takes ~0.7 s for 11k chunks): searches
         # in other threads go on with the previous searcher meanwhile.
-        self.indexer.store.refresh()  # another process may have swapped in a rebuild
-        self.indexer.store.collection()  # raises IndexMissingError with advice
-        store = self.indexer.store  # the map is of the store searched, not the indexer's later one
+        store = self.indexer.store  # held: a later rebuild points the indexer at a staging store
+        store.refresh()  # another process may have swapped in a rebuild
+        store.collection()  # raises IndexMissingError with advice
         searcher = HybridSearcher(
             self.settings,
             self.indexer.embedder,
